@@ -1,0 +1,115 @@
+// Config types. Raw* mirror schema/scriptalias.schema.json (the single source of truth for keys and
+// defaults); Resolved* are what config/resolve.ts returns: absolute paths, defaults applied,
+// directive strings parsed, %{ENV:..} expanded, deep-frozen. Everything downstream takes Resolved*.
+
+/** A group name as written in the config, kept symbolic until request time (needs host / SCRIPT_NAME). */
+export type GroupSpec =
+  | { readonly kind: 'global' }                  // %{GLOBAL}
+  | { readonly kind: 'resource' }                // %{RESOURCE}
+  | { readonly kind: 'server' }                  // %{SERVER}
+  | { readonly kind: 'literal'; readonly name: string }; // a plain name, or an expanded %{ENV:X}
+
+export type Runtime = 'node' | 'python';
+
+export interface ResolvedProcessGroup {
+  readonly name: string;
+  /** JSON pointer of the group's entry, for messages. */
+  readonly pointer: string;
+  readonly processes: number;
+  /** True when `processes` was written in the config (wsgi.multiprocess, as mod_wsgi). */
+  readonly processesExplicit: boolean;
+  readonly threads: number;
+  readonly runtime: Runtime;
+  readonly maximumRequests: number;      // 0 = never
+  readonly requestTimeout: number;       // seconds, 0 = none
+  readonly queueTimeout: number;         // seconds, 0 = none
+  readonly listenBacklog: number;
+  readonly gracefulTimeout: number;      // seconds
+  readonly shutdownTimeout: number;      // seconds
+  readonly inactivityTimeout: number;    // seconds, 0 = none
+  readonly restartInterval: number;      // seconds, 0 = none
+  readonly home: string | null;          // absolute cwd
+  readonly env: Readonly<Record<string, string>>;
+  readonly displayName: string;
+  readonly python: string;               // executable for runtime python / .wsgi scripts
+  readonly pythonPath: readonly string[];// absolute dirs prepended to sys.path
+  readonly pythonHome: string | null;
+  readonly scriptReloading: boolean;
+}
+
+export interface ResolvedScriptAlias {
+  /** JSON pointer of the entry (object or directive string). */
+  readonly pointer: string;
+  /** URL-path as written (not %-decoded: mod_wsgi compares it to the decoded request path). */
+  readonly url: string;
+  /** Absolute target path; a directory target keeps its trailing slash. */
+  readonly path: string;
+  readonly targetKind: 'file' | 'directory';
+  readonly processGroup: GroupSpec;
+  readonly applicationGroup: GroupSpec;
+  readonly callableObject: string;
+  readonly passAuthorization: boolean;
+  /** The preload rule (DESIGN §5): both groups set on the entry itself, to literal names or %{GLOBAL}. */
+  readonly preload: boolean;
+  /** Narrows which files under a directory target are scripts; null = every file. */
+  readonly extensions: readonly string[] | null;
+}
+
+export interface ResolvedStaticAlias {
+  readonly pointer: string;
+  readonly url: string;
+  readonly path: string;                 // absolute; a directory keeps its trailing slash
+}
+
+export interface ResolvedScriptDirectory {
+  readonly pointer: string;
+  readonly path: string;                 // absolute folder, no trailing slash
+  readonly processGroup: GroupSpec;
+  readonly applicationGroup: GroupSpec;
+  readonly callableObject: string;
+  readonly passAuthorization: boolean;
+  readonly extensions: readonly string[] | null;
+}
+
+/** One routing context: a virtual host, or the server level. */
+export interface ResolvedContext {
+  readonly pointer: string;
+  /** null for the server-level context. */
+  readonly serverName: string | null;
+  readonly serverAliases: readonly string[];
+  readonly documentRoot: string | null;  // absolute
+  readonly alias: readonly ResolvedStaticAlias[];
+  readonly scriptAlias: readonly ResolvedScriptAlias[];
+  readonly scriptDirectories: readonly ResolvedScriptDirectory[];
+}
+
+export interface ResolvedProxyOptions {
+  readonly port: number;
+  readonly host: string;
+  /** Every other redbird option, passed through unchanged. */
+  readonly redbird: Readonly<Record<string, unknown>>;
+}
+
+export interface ResolvedRoute {
+  readonly src: string;
+  readonly target: string;
+  readonly opts: Readonly<Record<string, unknown>>;
+}
+
+export interface ResolvedConfig {
+  /** Absolute path of the config file ("<inline>" for a config given as an object). */
+  readonly file: string;
+  readonly proxy: ResolvedProxyOptions;
+  readonly routes: readonly ResolvedRoute[];
+  readonly defaults: { readonly processGroup: GroupSpec; readonly applicationGroup: GroupSpec };
+  readonly processGroups: Readonly<Record<string, ResolvedProcessGroup>>;
+  readonly server: ResolvedContext;
+  readonly virtualHosts: readonly ResolvedContext[];
+  /** Python executable for the global process group's companion processes. */
+  readonly python: string;
+  readonly scriptReloading: boolean;
+  /** Admin status endpoint: a Unix socket path, or null (off, the default). */
+  readonly statusSocket: string | null;
+  /** Warnings found while resolving (e.g. a script folder inside a document root). */
+  readonly warnings: readonly { readonly code: string; readonly pointer: string; readonly message: string }[];
+}

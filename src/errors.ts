@@ -1,0 +1,121 @@
+// The error catalogue: every error this project throws or answers with has a stable code here.
+// Codes are never renamed or reused; a retired code stays listed with `retired: true`.
+// Across a thread or process boundary an error travels as {code, message, details} and is
+// revived from this table by code (instanceof does not survive the boundary; use err.code).
+
+export interface CatalogueEntry {
+  /** HTTP status when the error ends a request; undefined for errors that never reach a client. */
+  readonly statusCode?: number;
+  /** One line for the README's error table. */
+  readonly summary: string;
+  readonly retired?: boolean;
+}
+
+export const ERROR_CATALOGUE = {
+  SA_ERR_CONFIG_INVALID: { summary: 'the config file has one or more problems (each listed as an issue)' },
+  SA_ERR_CONFIG_READ: { summary: 'the config file cannot be read' },
+  SA_ERR_CONFIG_JSON: { summary: 'the config file is not valid JSON (line and column given)' },
+  SA_ERR_CONFIG_SCHEMA: { summary: 'a key or value does not match the JSON Schema' },
+  SA_ERR_CONFIG_DIRECTIVE: { summary: 'a directive string is malformed (missing target, unknown option, option without =)' },
+  SA_ERR_CONFIG_UNKNOWN_GROUP: { summary: 'an alias or default names a process group that processGroups does not define' },
+  SA_ERR_CONFIG_MISSING_TARGET: { summary: 'a script file, script directory, document root or alias path does not exist' },
+  SA_ERR_CONFIG_TARGET_KIND: { summary: 'a target is a file where a directory is needed, or the reverse (trailing slash rule)' },
+  SA_ERR_CONFIG_DUPLICATE_URL: { summary: 'two aliases in one context have the same URL-path' },
+  SA_ERR_CONFIG_ENV_UNSET: { summary: 'a %{ENV:NAME} group name refers to an unset environment variable' },
+  SA_ERR_CONFIG_PYTHON: { summary: 'the Python executable of a group cannot be run' },
+  SA_ERR_ROUTE_BAD_PATH: { statusCode: 400, summary: 'the request path is malformed (bad %-escape, %00, .. above the root, invalid UTF-8 for a JS script)' },
+  SA_ERR_ROUTE_NOT_FOUND: { statusCode: 404, summary: 'no script or file for this path (also encoded slashes and paths leaving their root)' },
+  SA_ERR_ROUTE_FORBIDDEN: { statusCode: 403, summary: 'a directory was named as a script (no index)' },
+  SA_ERR_SCRIPT_NO_CALLABLE: { statusCode: 404, summary: 'the script loaded but does not export the callable (mod_wsgi answers 404)' },
+  SA_ERR_SCRIPT_LOAD_FAILED: { statusCode: 500, summary: 'the script failed to load (syntax error, throw at import); retried on the next request' },
+  SA_ERR_SCRIPT_FAILED: { statusCode: 500, summary: 'the script threw or broke a protocol rule while handling the request' },
+  SA_ERR_SCRIPT_CRASHED: { statusCode: 502, summary: 'the worker running the request died before answering' },
+  SA_ERR_SCRIPT_TIMEOUT: { statusCode: 504, summary: 'the request ran past the group\'s requestTimeout' },
+  SA_ERR_POOL_QUEUE_FULL: { statusCode: 503, summary: 'every slot of the group is busy and its listenBacklog queue is full' },
+  SA_ERR_POOL_QUEUE_TIMEOUT: { statusCode: 503, summary: 'the request waited in the queue longer than queueTimeout' },
+  SA_ERR_POOL_UNAVAILABLE: { statusCode: 503, summary: 'the group has no live process (failing at start or shutting down)' },
+  SA_ERR_WORKER_START_FAILED: { summary: 'a worker process or thread failed to start or become ready' },
+  SA_ERR_WORKER_PROTOCOL: { summary: 'a worker sent a message that breaks the protocol' },
+  SA_ERR_RELOAD_FAILED: { summary: 'a new config generation could not be built; the old one keeps serving' },
+  SA_ERR_RELOAD_NEEDS_RESTART: { summary: 'a changed setting (proxy port or host) only takes effect after a restart' },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** Warning codes: logged, never thrown. */
+export const WARNING_CATALOGUE = {
+  SA_WRN_SCRIPT_DIR_IN_DOCROOT: { summary: 'a script folder lies inside a document root (its files run, never served)' },
+  SA_WRN_PRELOAD_FAILED: { summary: 'a preloaded script failed to load at process start; its requests retry the load' },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type WarningCode = keyof typeof WARNING_CATALOGUE;
+
+const BRAND = Symbol.for('redbird-scriptalias.error');
+
+export class ScriptAliasError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number | undefined;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+  readonly [BRAND] = true;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ScriptAliasError';
+    this.code = code;
+    const entry: CatalogueEntry = ERROR_CATALOGUE[code];
+    this.statusCode = entry.statusCode;
+    this.details = options.details;
+  }
+}
+
+/** One problem in a config file: where it is and what was expected. */
+export interface ConfigIssue {
+  readonly file: string;
+  /** RFC 6901 JSON pointer into the file ("" = the whole document). */
+  readonly pointer: string;
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** What a valid value would be, when the schema says. */
+  readonly expected?: string;
+}
+
+/** A config that failed: holds every issue found, so `check` can print them all. */
+export class ConfigError extends ScriptAliasError {
+  readonly issues: readonly ConfigIssue[];
+  constructor(issues: readonly ConfigIssue[]) {
+    const first = issues[0];
+    super('SA_ERR_CONFIG_INVALID',
+      `${issues.length} config problem${issues.length === 1 ? '' : 's'}` + (first ? `; first: ${formatIssue(first)}` : ''));
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+export function formatIssue(issue: ConfigIssue): string {
+  const at = issue.pointer === '' ? '(root)' : issue.pointer;
+  return `${issue.file}: ${at}: ${issue.message}` + (issue.expected ? ` (expected ${issue.expected})` : '') + ` [${issue.code}]`;
+}
+
+export function isScriptAliasError(value: unknown): value is ScriptAliasError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** The wire form of an error (thread/process boundary). */
+export interface SerializedError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (isScriptAliasError(err)) {
+    return { code: err.code, message: err.message, ...(err.details ? { details: { ...err.details } } : {}) };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: 'SA_ERR_SCRIPT_FAILED', message };
+}
+
+export function reviveError(wire: SerializedError): ScriptAliasError {
+  const code: ErrorCode = wire.code in ERROR_CATALOGUE ? wire.code : 'SA_ERR_WORKER_PROTOCOL';
+  return new ScriptAliasError(code, wire.message, wire.details ? { details: wire.details } : {});
+}

@@ -1,0 +1,11 @@
+// Where things are, from a compiled test (dist/test/...) back to the repo's own folders.
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const fixturesDir = path.join(repoRoot, 'test', 'fixtures');
+export const sharedDir = path.resolve(repoRoot, '..', 'shared');
+
+export function fixture(...parts: string[]): string {
+  return path.join(fixturesDir, ...parts);
+}
