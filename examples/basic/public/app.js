@@ -1,0 +1,1 @@
+document.title += ' (static JS served as an asset)';

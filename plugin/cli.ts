@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// `scriptalias serve|check|status`: argv parsing (node:util parseArgs), exit codes, printing every
+// ConfigIssue. Exit 0 = ok, 2 = invalid config or usage, 1 = could not start (e.g. port in use).
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { serve, type RunningProxy } from './serve.js';
+import { loadConfig } from './index.js';
+import { ConfigError, formatIssue, isScriptAliasError } from '../src/errors.js';
+import { createLogger } from '../src/log.js';
+
+const USAGE = `Usage:
+  scriptalias serve <proxy.json> [--port N] [--no-watch] [--log-level LEVEL]
+      start redbird with the plugin; reloads on config change and on SIGHUP
+  scriptalias check <proxy.json>
+      validate the config; exit 0, or print every problem and exit 2
+  scriptalias status <proxy.json>
+      print the status of a running proxy (needs plugins.scriptalias.statusSocket)
+  scriptalias --help | --version
+`;
+
+function version(): string {
+  const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+}
+
+function printConfigError(err: unknown): number {
+  if (err instanceof ConfigError) {
+    for (const issue of err.issues) process.stderr.write(formatIssue(issue) + '\n');
+    process.stderr.write(`${err.issues.length} problem${err.issues.length === 1 ? '' : 's'} found\n`);
+    return 2;
+  }
+  const code = isScriptAliasError(err) ? err.code : (err as NodeJS.ErrnoException).code;
+  process.stderr.write(`scriptalias: ${err instanceof Error ? err.message : String(err)}${code ? ` [${code}]` : ''}\n`);
+  return 1;
+}
+
+async function check(file: string): Promise<number> {
+  try {
+    const config = await loadConfig(file);
+    for (const warning of config.warnings) process.stderr.write(`warning: ${config.file}: ${warning.pointer}: ${warning.message} [${warning.code}]\n`);
+    process.stdout.write(`ok: ${config.file}\n`);
+    return 0;
+  } catch (err) {
+    return printConfigError(err);
+  }
+}
+
+async function status(file: string): Promise<number> {
+  let socketPath: string | null;
+  try {
+    socketPath = (await loadConfig(file)).statusSocket;
+  } catch (err) {
+    return printConfigError(err);
+  }
+  if (!socketPath) {
+    process.stderr.write('scriptalias: status needs plugins.scriptalias.statusSocket in the config\n');
+    return 2;
+  }
+  return new Promise((resolve) => {
+    http.get({ socketPath, path: '/status' }, (res) => {
+      res.pipe(process.stdout);
+      res.on('end', () => resolve(res.statusCode === 200 ? 0 : 1));
+    }).on('error', (err) => {
+      process.stderr.write(`scriptalias: no proxy answers on ${socketPath}: ${err.message}\n`);
+      resolve(1);
+    });
+  });
+}
+
+async function serveUntilSignal(file: string, port: number | undefined, watch: boolean, level: string): Promise<number> {
+  const log = createLogger({ level });
+  let running: RunningProxy;
+  try {
+    running = await serve(file, { log, watch, ...(port === undefined ? {} : { port }) });
+  } catch (err) {
+    return printConfigError(err);
+  }
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        // A second signal: stop now.
+        void running.destroy().finally(() => resolve(0));
+        return;
+      }
+      stopping = true;
+      log.info({ signal }, 'stopping');
+      void running.close().then(() => resolve(0), (err: unknown) => {
+        log.error({ err }, 'graceful stop failed');
+        void running.destroy().finally(() => resolve(1));
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv, allowPositionals: true, strict: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+        port: { type: 'string', short: 'p' },
+        'no-watch': { type: 'boolean' },
+        'log-level': { type: 'string' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`scriptalias: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) { process.stdout.write(USAGE); return 0; }
+  if (values.version) { process.stdout.write(version() + '\n'); return 0; }
+  const [command, file, ...rest] = positionals;
+  if (!command || !file || rest.length > 0) { process.stderr.write(USAGE); return 2; }
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) { process.stderr.write(`scriptalias: --port must be 0-65535\n`); return 2; }
+  }
+  switch (command) {
+    case 'check': return check(file);
+    case 'status': return status(file);
+    case 'serve': return serveUntilSignal(file, port, !values['no-watch'], values['log-level'] ?? 'info');
+    default:
+      process.stderr.write(`scriptalias: unknown command ${command}\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
+  process.stderr.write(`scriptalias: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

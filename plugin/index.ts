@@ -1,0 +1,99 @@
+// Public API: scriptAlias(redbird, config) → { reload, status, close, destroy }.
+// Reads like a table of contents; the engine lives in src/.
+import type { Redbird } from 'redbird';
+import path from 'node:path';
+import { loadConfigFile, resolveConfigObject } from '../src/config/index.js';
+import { ScriptAliasRuntime, type ReloadReport, type RuntimeStatus } from '../src/runtime/runtime.js';
+import type { ResolvedConfig } from '../src/config/types.js';
+import { attachToRedbird, listeningPort, registerRoutes } from './redbird-adapter.js';
+import { silentLogger, type Logger } from '../src/log.js';
+import { serializeError, ConfigError, formatIssue } from '../src/errors.js';
+
+export { ScriptAliasError, ConfigError, isScriptAliasError, formatIssue, ERROR_CATALOGUE, WARNING_CATALOGUE } from '../src/errors.js';
+export type { ErrorCode, ConfigIssue, SerializedError } from '../src/errors.js';
+export type { ResolvedConfig } from '../src/config/types.js';
+export type { ReloadReport, RuntimeStatus } from '../src/runtime/runtime.js';
+
+/** A config: the path of a proxy.json file, or its parsed content (paths relative to `baseDir`). */
+export type ConfigSource = string | Readonly<Record<string, unknown>>;
+
+export interface ScriptAliasOptions {
+  /** pino logger; default: silent. */
+  readonly log?: Logger;
+  /** Folder relative paths of an object config resolve against; default: the process's cwd. */
+  readonly baseDir?: string;
+  /** Environment for %{ENV:NAME}; default: process.env at load time. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Register the config's plain `routes` with redbird too (default true). */
+  readonly registerRoutes?: boolean;
+}
+
+export interface ScriptAliasHandle {
+  /** Validate and apply a new config (default: the same source again). Never half-applies; an invalid
+   *  config is reported (applied: false) and the current one keeps serving. */
+  reload(source?: ConfigSource): Promise<ReloadReport>;
+  /** Per group and per process: state, pid, in-flight, served, queue, restarts, RSS. */
+  status(): RuntimeStatus;
+  /** The config being served. */
+  readonly config: ResolvedConfig;
+  /** Graceful: stop taking requests, finish in-flight ones, stop every worker. */
+  close(): Promise<void>;
+  /** Now: cut in-flight requests and kill every worker. */
+  destroy(): Promise<void>;
+}
+
+/** Loads a config source through the one validation pipeline (throws ConfigError with every issue). */
+export function loadConfig(source: ConfigSource, options: ScriptAliasOptions = {}): Promise<ResolvedConfig> {
+  const env = options.env ? { env: options.env } : {};
+  if (typeof source === 'string') return loadConfigFile(path.resolve(source), env);
+  return resolveConfigObject(source, path.join(path.resolve(options.baseDir ?? process.cwd()), '<inline>'), env);
+}
+
+/** Attaches the plugin to a running Redbird instance: script aliases, static files, then redbird's routes. */
+export async function scriptAlias(redbird: Redbird, source: ConfigSource, options: ScriptAliasOptions = {}): Promise<ScriptAliasHandle> {
+  const log = options.log ?? silentLogger();
+  const withRoutes = options.registerRoutes ?? true;
+  let current = source;
+  const config = await loadConfig(source, options);
+  const runtime = await ScriptAliasRuntime.create(config, { log, serverPort: () => listeningPort(redbird) });
+  const detach = attachToRedbird(redbird, (req, res) => runtime.handle(req, res));
+  let unregister = withRoutes ? await registerRoutes(redbird, config.routes) : () => undefined;
+
+  return {
+    async reload(next = current) {
+      let resolved: ResolvedConfig;
+      try {
+        resolved = await loadConfig(next, options);
+      } catch (err) {
+        runtime.recordReloadFailure(err);
+        if (err instanceof ConfigError) {
+          for (const issue of err.issues) log.error({ code: issue.code, pointer: issue.pointer, file: issue.file }, formatIssue(issue));
+        }
+        log.error({ code: 'SA_ERR_RELOAD_FAILED' }, 'new config rejected; the previous config keeps serving');
+        return { applied: false, generation: runtime.status().generation, needsRestart: [], error: serializeError(err) };
+      }
+      const previousRoutes = runtime.config.routes;
+      const report = await runtime.reload(resolved);
+      if (report.applied) {
+        current = next;
+        if (withRoutes && JSON.stringify(previousRoutes) !== JSON.stringify(resolved.routes)) {
+          unregister();
+          unregister = await registerRoutes(redbird, resolved.routes);
+        }
+      }
+      return report;
+    },
+    status: () => runtime.status(),
+    get config() { return runtime.config; },
+    async close() {
+      detach();
+      unregister();
+      await runtime.close();
+    },
+    async destroy() {
+      detach();
+      unregister();
+      await runtime.destroy();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+// The only module that knows redbird's internals: it puts the plugin in front of redbird's own
+// request handling on each of its servers (HTTP and HTTPS). A request the plugin takes is answered
+// before redbird resolves or rewrites anything, so SCRIPT_NAME/PATH_INFO come from the original URL;
+// anything else (and every WebSocket upgrade, a separate event) reaches redbird unchanged.
+import type { IncomingMessage, ServerResponse, Server } from 'node:http';
+import type { Redbird } from 'redbird';
+
+export type RequestTaker = (req: IncomingMessage, res: ServerResponse) => boolean;
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+interface RedbirdServers {
+  server?: Server;
+  httpsServer?: Server;
+}
+
+/** Runs `take` first on every request of redbird's servers; returns a function that undoes it. */
+export function attachToRedbird(redbird: Redbird, take: RequestTaker): () => void {
+  const undo: Array<() => void> = [];
+  const servers = redbird as unknown as RedbirdServers;
+  for (const server of [servers.server, servers.httpsServer]) {
+    if (!server) continue;
+    const redbirdListeners = server.listeners('request') as RequestListener[];
+    const first: RequestListener = (req, res) => {
+      if (take(req, res)) return;
+      for (const listener of redbirdListeners) listener.call(server, req, res);
+    };
+    server.removeAllListeners('request');
+    server.on('request', first);
+    undo.push(() => {
+      server.removeListener('request', first);
+      for (const listener of redbirdListeners) server.on('request', listener);
+    });
+  }
+  return () => { for (const step of undo) step(); };
+}
+
+/** The port redbird's HTTP server listens on (0 until it listens). */
+export function listeningPort(redbird: Redbird): number {
+  const address = (redbird as unknown as RedbirdServers).server?.address();
+  return typeof address === 'object' && address !== null ? address.port : 0;
+}
+
+export function httpServerOf(redbird: Redbird): Server | undefined {
+  return (redbird as unknown as RedbirdServers).server;
+}
+
+export interface RouteSpec {
+  readonly src: string;
+  readonly target: string;
+  readonly opts: Readonly<Record<string, unknown>>;
+}
+
+/** Registers plain redbird routes; returns a function that unregisters them. */
+export async function registerRoutes(redbird: Redbird, routes: readonly RouteSpec[]): Promise<() => void> {
+  for (const route of routes) {
+    await redbird.register(route.src, route.target, { ...route.opts } as never);
+  }
+  return () => {
+    for (const route of routes) redbird.unregister(route.src, route.target);
+  };
+}

@@ -1,0 +1,49 @@
+// Makes the executor a PlannedExecutor describes. The only module that knows every executor kind's
+// constructor; the registry and generations stay independent of them.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '../log.js';
+import type { Executor } from '../executor/executor.js';
+import type { PlannedExecutor } from './plan.js';
+import { createInlineExecutor } from '../executor/inline.js';
+import { createIsolatePool } from '../executor/isolate-pool.js';
+import { createProcessGroup } from '../executor/process-group.js';
+import { ScriptAliasError } from '../errors.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** Worker entry points: the compiled Node worker and the Python worker shipped as source. */
+export const WORKER_ENTRY = {
+  node: path.resolve(here, '..', 'worker', 'process-main.js'),
+  python: path.resolve(here, '..', '..', '..', 'src', 'worker', 'python', 'wsgi_host.py'),
+} as const;
+
+export interface FactoryContext {
+  readonly log: Logger;
+  /** A private (0700) folder; each executor gets its own sub-folder for sockets. */
+  readonly socketRoot: string;
+  nextSocketDir(): string;
+}
+
+export async function createExecutor(planned: PlannedExecutor, context: FactoryContext): Promise<Executor> {
+  const { key } = planned;
+  const log = context.log.child({ executor: planned.id });
+  switch (key.kind) {
+    case 'inline':
+      return createInlineExecutor({ log, preload: planned.preload });
+    case 'isolate': {
+      const socketDir = context.nextSocketDir();
+      await mkdir(socketDir, { recursive: true, mode: 0o700 });
+      return createIsolatePool({ log, socketDir, preload: planned.preload });
+    }
+    case 'pool': {
+      if (!planned.settings) throw new ScriptAliasError('SA_ERR_CONFIG_UNKNOWN_GROUP', `no settings for process group ${key.processGroup}`);
+      const socketDir = context.nextSocketDir();
+      await mkdir(socketDir, { recursive: true, mode: 0o700 });
+      return createProcessGroup({
+        settings: planned.settings, runtime: key.runtime, preload: planned.preload, socketDir,
+        log: log.child({ group: key.processGroup }), workerEntry: WORKER_ENTRY,
+      });
+    }
+  }
+}

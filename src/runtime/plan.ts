@@ -1,0 +1,86 @@
+// Which executors a config needs, and what each preloads: a pure function of the ResolvedConfig.
+// Named groups start warm in their declared runtime; the other runtime's pool (a .wsgi script in a
+// node group, say) is planned when a file alias needs it, else created on first use.
+import path from 'node:path';
+import type { ResolvedConfig, ResolvedProcessGroup, Runtime, GroupSpec } from '../config/types.js';
+import type { PreloadEntry } from '../protocol/messages.js';
+import { selectExecutor, executorKeyId, type ExecutorKey } from '../executor/select.js';
+import { GLOBAL_GROUP, PYTHON_EXTENSIONS, JS_EXTENSIONS } from '../constants.js';
+
+export interface PlannedExecutor {
+  readonly id: string;
+  readonly key: ExecutorKey;
+  /** Group settings for pools (a synthetic one for the global group's Python companions). */
+  readonly settings: ResolvedProcessGroup | null;
+  readonly preload: readonly PreloadEntry[];
+}
+
+/** The runtime a script file needs: by extension, else its process group's runtime. */
+export function runtimeOfScript(file: string, groupRuntime: Runtime): Runtime {
+  const ext = path.extname(file).toLowerCase();
+  if (PYTHON_EXTENSIONS.includes(ext)) return 'python';
+  if (JS_EXTENSIONS.includes(ext)) return 'node';
+  return groupRuntime;
+}
+
+/** Settings of the global process group's Python companion processes (DESIGN §5). */
+export function globalPythonSettings(config: ResolvedConfig): ResolvedProcessGroup {
+  return {
+    name: GLOBAL_GROUP, pointer: '/plugins/scriptalias/python', processes: 1, processesExplicit: false, threads: 15,
+    runtime: 'python', maximumRequests: 0, requestTimeout: 0, queueTimeout: 0, listenBacklog: 100,
+    gracefulTimeout: 15, shutdownTimeout: 5, inactivityTimeout: 0, restartInterval: 0, home: null, env: {},
+    displayName: 'scriptalias:python', python: config.python, pythonPath: [], pythonHome: null,
+    scriptReloading: config.scriptReloading,
+  };
+}
+
+export function groupSettings(config: ResolvedConfig, processGroup: string, runtime: Runtime): ResolvedProcessGroup | null {
+  if (processGroup === GLOBAL_GROUP) return runtime === 'python' ? globalPythonSettings(config) : null;
+  return config.processGroups[processGroup] ?? null;
+}
+
+function literalName(spec: GroupSpec): string | null {
+  if (spec.kind === 'global') return GLOBAL_GROUP;
+  if (spec.kind === 'literal') return spec.name;
+  return null;
+}
+
+export function planExecutors(config: ResolvedConfig): Map<string, PlannedExecutor> {
+  const plan = new Map<string, PlannedExecutor>();
+  const want = (key: ExecutorKey): { preload: PreloadEntry[] } => {
+    const id = executorKeyId(key);
+    let entry = plan.get(id);
+    if (!entry) {
+      const settings = key.kind === 'pool' ? groupSettings(config, key.processGroup, key.runtime) : null;
+      entry = { id, key, settings, preload: [] };
+      plan.set(id, entry);
+    }
+    return entry as { preload: PreloadEntry[] };
+  };
+  for (const group of Object.values(config.processGroups)) {
+    want({ kind: 'pool', processGroup: group.name, runtime: group.runtime });
+  }
+  for (const context of [...config.virtualHosts, config.server]) {
+    for (const alias of context.scriptAlias) {
+      if (alias.targetKind !== 'file') continue;
+      const processGroup = literalName(alias.processGroup) ?? GLOBAL_GROUP;
+      const groupRuntime = config.processGroups[processGroup]?.runtime ?? 'node';
+      const runtime = runtimeOfScript(alias.path, groupRuntime);
+      const applicationGroup = literalName(alias.applicationGroup);
+      if (alias.preload && applicationGroup !== null) {
+        const entry = want(selectExecutor(processGroup, applicationGroup, runtime));
+        const exists = entry.preload.some((p) => p.script === alias.path && p.applicationGroup === applicationGroup);
+        if (!exists) entry.preload.push({ script: alias.path, applicationGroup, callable: alias.callableObject });
+      } else if (runtime === 'python') {
+        // Python pools are not free to start lazily (an interpreter per process): start them with the proxy.
+        want({ kind: 'pool', processGroup, runtime });
+      }
+    }
+  }
+  return plan;
+}
+
+/** A fingerprint of everything that makes two executors interchangeable (reload keeps equal ones). */
+export function fingerprint(planned: PlannedExecutor): string {
+  return JSON.stringify([planned.key, planned.settings, planned.preload]);
+}

@@ -1,0 +1,241 @@
+// The runtime: owns the current generation and answers requests through it.
+//
+//   proxy.json → config/load → config/schema → config/directive + config/rules → config/resolve (frozen)
+//     → runtime/generation: routing/alias-table + runtime/group-registry (executors; preloads run as
+//       processes start) → plugin/redbird-adapter hands each request to handle()
+//   a request: routing/match (via routing/safe-path) → executor/select → executor/inline |
+//     isolate-pool | process-group (+ request-queue, protocol/http-bridge, worker/*) → response
+//   a miss: handle() returns false and redbird's own routes decide.
+//
+// Reload builds a whole new generation (new groups warm and ready) before one pointer swap; a request
+// sees the old or the new generation, never a mix; the old one drains. Never half-applies.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ResolvedConfig, Runtime } from '../config/types.js';
+import type { Executor, ExecutorStatus } from '../executor/executor.js';
+import type { ScriptTarget } from '../routing/types.js';
+import { matchRequest } from '../routing/match.js';
+import { serveStatic } from '../routing/static-files.js';
+import { selectExecutor } from '../executor/select.js';
+import { buildJob, type JobFacts } from '../script/build-job.js';
+import { groupSettings } from './plan.js';
+import { buildGeneration, type Generation } from './generation.js';
+import { GroupRegistry } from './group-registry.js';
+import { createExecutor } from './executor-factory.js';
+import { sendError, statusFor } from '../http-error.js';
+import { ScriptAliasError, isScriptAliasError, serializeError, type ErrorCode, type SerializedError } from '../errors.js';
+import { JOB_HEADER } from '../constants.js';
+import type { Logger } from '../log.js';
+
+export interface RuntimeOptions {
+  readonly log: Logger;
+  /** The port the proxy listens on (SERVER_PORT); read per request, so it may be known only after listen. */
+  readonly serverPort: () => number;
+  readonly urlScheme?: 'http' | 'https';
+}
+
+export interface ReloadReport {
+  readonly applied: boolean;
+  readonly generation: number;
+  /** Settings that changed but only take effect after a restart (proxy port/host). */
+  readonly needsRestart: readonly string[];
+  readonly error?: SerializedError;
+}
+
+export interface RuntimeStatus {
+  readonly generation: number;
+  readonly configFile: string;
+  readonly lastReload: ReloadReport | null;
+  readonly executors: Readonly<Record<string, ExecutorStatus>>;
+}
+
+export class ScriptAliasRuntime {
+  readonly #log: Logger;
+  readonly #options: RuntimeOptions;
+  readonly #registry: GroupRegistry;
+  readonly #socketRoot: string;
+  readonly #reqPrefix = `${process.pid.toString(36)}-`;
+  #socketSeq = 0;
+  #reqSeq = 0;
+  #current!: Generation;
+  #facts = new Map<string, JobFacts>();
+  #reloading: Promise<unknown> = Promise.resolve();
+  #lastReload: ReloadReport | null = null;
+  #closed = false;
+
+  private constructor(options: RuntimeOptions) {
+    this.#options = options;
+    this.#log = options.log;
+    // Short path: Unix socket paths are limited to 107 bytes.
+    this.#socketRoot = mkdtempSync(path.join(os.tmpdir(), 'sa-'));
+    const context = {
+      log: this.#log,
+      socketRoot: this.#socketRoot,
+      nextSocketDir: () => path.join(this.#socketRoot, String(++this.#socketSeq)),
+    };
+    this.#registry = new GroupRegistry((planned) => createExecutor(planned, context));
+  }
+
+  static async create(config: ResolvedConfig, options: RuntimeOptions): Promise<ScriptAliasRuntime> {
+    const runtime = new ScriptAliasRuntime(options);
+    try {
+      runtime.#install(await buildGeneration(config, { id: 1, registry: runtime.#registry, log: runtime.#log, strict: false }));
+    } catch (err) {
+      runtime.#removeSocketRoot();
+      throw err;
+    }
+    for (const warning of config.warnings) runtime.#log.warn(warning, warning.message);
+    return runtime;
+  }
+
+  /** Answers the request when a script alias, static alias or document root takes it; false = not ours. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const generation = this.#current;
+    if (req.headers[JOB_HEADER] !== undefined) delete req.headers[JOB_HEADER];
+    const decision = matchRequest(generation.table, { method: req.method ?? 'GET', rawUrl: req.url ?? '/', host: req.headers.host },
+      { serverPort: this.#options.serverPort() });
+    switch (decision.kind) {
+      case 'miss':
+        return false;
+      case 'script':
+        this.#runScript(generation, decision, req, res);
+        return true;
+      case 'static':
+        serveStatic(req, res, decision.file, (code) => this.#fail(res, code, this.#nextReqId(), decision.file));
+        return true;
+      case 'redirect':
+        res.writeHead(decision.status, { location: decision.location, 'content-length': 0 });
+        res.end();
+        return true;
+      case 'error':
+        this.#fail(res, decision.code, this.#nextReqId(), decision.reason);
+        return true;
+    }
+  }
+
+  #runScript(generation: Generation, target: ScriptTarget, req: IncomingMessage, res: ServerResponse): void {
+    const reqId = this.#nextReqId();
+    const job = buildJob(target, req, this.#factsFor(generation, target.processGroup, target.runtime), reqId);
+    if (typeof job === 'string') {
+      this.#fail(res, job, reqId, 'path is not valid UTF-8 for a JS script');
+      return;
+    }
+    const found = generation.executor(selectExecutor(target.processGroup, target.applicationGroup, target.runtime));
+    if (!(found instanceof Promise)) {
+      found.handle(job, req, res);
+      return;
+    }
+    found.then((executor) => executor.handle(job, req, res),
+      (err: unknown) => this.#fail(res, isScriptAliasError(err) ? err.code : 'SA_ERR_POOL_UNAVAILABLE', reqId, String(err)));
+  }
+
+  #factsFor(generation: Generation, processGroup: string, runtime: Runtime): JobFacts {
+    const id = `${generation.id}\0${processGroup}\0${runtime}`;
+    let facts = this.#facts.get(id);
+    if (!facts) {
+      const settings = groupSettings(generation.config, processGroup, runtime);
+      facts = {
+        multiprocess: settings?.processesExplicit ?? false,
+        multithread: settings ? settings.threads !== 1 : false,
+        runOnce: settings ? settings.threads === 1 && settings.maximumRequests === 1 : false,
+        reloading: settings?.scriptReloading ?? generation.config.scriptReloading,
+        serverPort: this.#options.serverPort(),
+        urlScheme: this.#options.urlScheme ?? 'http',
+      };
+      this.#facts.set(id, facts);
+    }
+    return facts;
+  }
+
+  #fail(res: ServerResponse, code: ErrorCode, reqId: string, reason: string): void {
+    const status = statusFor(code);
+    const line = { code, reqId, reason, url: res.req?.url };
+    if (status >= 500) this.#log.error(line, 'request failed');
+    else this.#log.info(line, 'request refused');
+    sendError(res, code, reqId);
+  }
+
+  #nextReqId(): string {
+    return this.#reqPrefix + (++this.#reqSeq).toString(36);
+  }
+
+  /**
+   * Swap to a new config: build it whole (new and changed groups started and ready), then swap the
+   * pointer and let the old generation drain. On any failure the current generation keeps serving.
+   */
+  reload(config: ResolvedConfig): Promise<ReloadReport> {
+    const next = this.#reloading.then(() => this.#reloadNow(config));
+    this.#reloading = next.catch(() => undefined);
+    return next;
+  }
+
+  async #reloadNow(config: ResolvedConfig): Promise<ReloadReport> {
+    if (this.#closed) throw new ScriptAliasError('SA_ERR_RELOAD_FAILED', 'the runtime is closed');
+    const old = this.#current;
+    const needsRestart = (['port', 'host'] as const)
+      .filter((key) => config.proxy[key] !== old.config.proxy[key]).map((key) => `proxy.${key}`);
+    if (needsRestart.length > 0) {
+      this.#log.warn({ code: 'SA_ERR_RELOAD_NEEDS_RESTART', settings: needsRestart }, 'changed settings take effect after a restart');
+    }
+    let built: Generation;
+    try {
+      built = await buildGeneration(config, { id: old.id + 1, registry: this.#registry, log: this.#log, strict: true });
+    } catch (err) {
+      const report: ReloadReport = { applied: false, generation: old.id, needsRestart, error: serializeError(err) };
+      this.#lastReload = report;
+      this.#log.error({ err, code: 'SA_ERR_RELOAD_FAILED' }, 'reload failed; the previous config keeps serving');
+      return report;
+    }
+    this.#install(built);
+    void old.release().catch((err: unknown) => this.#log.error({ err }, 'closing the previous generation failed'));
+    const report: ReloadReport = { applied: true, generation: built.id, needsRestart };
+    this.#lastReload = report;
+    this.#log.info({ generation: built.id }, 'config reloaded');
+    return report;
+  }
+
+  /** The config this runtime serves now. */
+  get config(): ResolvedConfig {
+    return this.#current.config;
+  }
+
+  /** Records a reload that failed before it reached the runtime (e.g. an invalid config file). */
+  recordReloadFailure(err: unknown): void {
+    this.#lastReload = { applied: false, generation: this.#current.id, needsRestart: [], error: serializeError(err) };
+  }
+
+  status(): RuntimeStatus {
+    const executors: Record<string, ExecutorStatus> = {};
+    for (const [id, executor] of this.#current.executors()) executors[id] = executor.status();
+    return { generation: this.#current.id, configFile: this.#current.config.file, lastReload: this.#lastReload, executors };
+  }
+
+  /** Graceful: in-flight requests finish, then every executor stops. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#reloading;
+    await this.#current.release(false);
+    this.#removeSocketRoot();
+  }
+
+  /** Now: in-flight requests are cut. */
+  async destroy(): Promise<void> {
+    this.#closed = true;
+    await this.#current.release(true);
+    this.#removeSocketRoot();
+  }
+
+  #install(generation: Generation): void {
+    this.#current = generation;
+    this.#facts = new Map();
+  }
+
+  #removeSocketRoot(): void {
+    rmSync(this.#socketRoot, { recursive: true, force: true });
+  }
+}
+
+export type { Executor };

@@ -1,0 +1,52 @@
+// The error catalogue stays honest: codes have the documented shape, HTTP statuses are sane, errors
+// survive the wire, and the README's error table lists exactly the codes that exist.
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ERROR_CATALOGUE, WARNING_CATALOGUE, ScriptAliasError, ConfigError, isScriptAliasError, serializeError, reviveError, type ErrorCode } from '../../src/errors.js';
+import { repoRoot } from '../helpers/paths.js';
+
+const codes = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
+
+test('every error code is SA_ERR_<AREA>_<WHAT> with a known area', (t) => {
+  for (const code of codes) t.regex(code, /^SA_ERR_(CONFIG|ROUTE|SCRIPT|POOL|WORKER|RELOAD)_[A-Z_]+$/, code);
+  for (const code of Object.keys(WARNING_CATALOGUE)) t.regex(code, /^SA_WRN_[A-Z_]+$/, code);
+});
+
+test('request-time errors carry a 4xx/5xx status; config errors carry none', (t) => {
+  for (const code of codes) {
+    const status = new ScriptAliasError(code, 'x').statusCode;
+    if (code.startsWith('SA_ERR_CONFIG_')) t.is(status, undefined, code);
+    if (status !== undefined) t.true(status >= 400 && status < 600, code);
+  }
+});
+
+test('an error survives serialize/revive by code (SA_ERR_SCRIPT_TIMEOUT)', (t) => {
+  const revived = reviveError(serializeError(new ScriptAliasError('SA_ERR_SCRIPT_TIMEOUT', 'slow', { details: { ms: 5 } })));
+  t.true(isScriptAliasError(revived));
+  t.is(revived.code, 'SA_ERR_SCRIPT_TIMEOUT');
+  t.is(revived.statusCode, 504);
+  t.deepEqual(revived.details, { ms: 5 });
+});
+
+test('a foreign error serializes as SA_ERR_SCRIPT_FAILED; an unknown code revives as SA_ERR_WORKER_PROTOCOL', (t) => {
+  t.is(serializeError(new TypeError('boom')).code, 'SA_ERR_SCRIPT_FAILED');
+  t.is(reviveError({ code: 'SA_ERR_NOPE' as ErrorCode, message: 'x' }).code, 'SA_ERR_WORKER_PROTOCOL');
+});
+
+test('ConfigError holds every issue (SA_ERR_CONFIG_INVALID)', (t) => {
+  const err = new ConfigError([
+    { file: 'a.json', pointer: '/x', code: 'SA_ERR_CONFIG_SCHEMA', message: 'bad' },
+    { file: 'a.json', pointer: '/y', code: 'SA_ERR_CONFIG_UNKNOWN_GROUP', message: 'bad' },
+  ]);
+  t.is(err.code, 'SA_ERR_CONFIG_INVALID');
+  t.is(err.issues.length, 2);
+});
+
+test('the README error table lists exactly the catalogue', (t) => {
+  const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+  const listed = new Set([...readme.matchAll(/^\| `(SA_(?:ERR|WRN)_[A-Z_]+)` \|/gm)].map((m) => m[1]));
+  const known = new Set<string>([...codes, ...Object.keys(WARNING_CATALOGUE)]);
+  for (const code of known) t.true(listed.has(code), `${code} missing from README`);
+  for (const code of listed) t.true(known.has(code as string), `${code} in README but not in the catalogue`);
+});
