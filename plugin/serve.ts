@@ -57,7 +57,7 @@ export async function serve(file: string, options: ServeOptions): Promise<Runnin
     host,
     serverModule: deferred.module,
     logger: { name: 'redbird', level: 'warn' },
-  } as ConstructorParameters<typeof Redbird>[0]);
+  } as unknown as ConstructorParameters<typeof Redbird>[0]);
   let plugin: ScriptAliasHandle;
   try {
     plugin = await scriptAlias(redbird, file, { log });
@@ -68,7 +68,8 @@ export async function serve(file: string, options: ServeOptions): Promise<Runnin
   const server = deferred.servers[0];
   if (!server) throw new Error('redbird created no HTTP server');
   try {
-    http.Server.prototype.listen.call(server, port, host);
+    const realListen = http.Server.prototype.listen as (this: Server, port: number, host: string) => Server;
+    realListen.call(server, port, host);
     await once(server, 'listening');
   } catch (err) {
     await plugin.destroy();

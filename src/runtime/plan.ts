@@ -46,7 +46,7 @@ function literalName(spec: GroupSpec): string | null {
 }
 
 export function planExecutors(config: ResolvedConfig): Map<string, PlannedExecutor> {
-  const plan = new Map<string, PlannedExecutor>();
+  const plan = new Map<string, PlannedExecutor & { preload: PreloadEntry[] }>();
   const want = (key: ExecutorKey): { preload: PreloadEntry[] } => {
     const id = executorKeyId(key);
     let entry = plan.get(id);
@@ -55,7 +55,7 @@ export function planExecutors(config: ResolvedConfig): Map<string, PlannedExecut
       entry = { id, key, settings, preload: [] };
       plan.set(id, entry);
     }
-    return entry as { preload: PreloadEntry[] };
+    return entry;
   };
   for (const group of Object.values(config.processGroups)) {
     want({ kind: 'pool', processGroup: group.name, runtime: group.runtime });

@@ -108,7 +108,7 @@ test('serve answers a file alias with baseUrl/url from the original URL, inline 
   t.is(res.body.baseUrl, '/app');
   t.is(res.body.url, '/x/y?q=1');
   t.is(res.body.originalUrl, '/app/x/y?q=1');
-  t.is(res.body.pid, child.pid, 'inline: runs in the proxy process');
+  t.is(res.body.pid, child.pid!, 'inline: runs in the proxy process');
 
   t.is((await request(url, '/application')).status, 404);
   const proxied = await request(url, '/api/thing');

@@ -1,0 +1,21 @@
+# An unmodified Flask application, served as a WSGI script (mod_wsgi style: the module-level
+# `application` is the WSGI callable). Flask comes from Debian's python3-flask.
+from flask import Flask, jsonify, request
+
+application = Flask(__name__)
+
+
+@application.route('/')
+def index():
+    return jsonify(hello='flask', script_name=request.environ.get('SCRIPT_NAME'),
+                   process_group=request.environ.get('mod_wsgi.process_group'))
+
+
+@application.route('/echo', methods=['POST'])
+def echo():
+    return jsonify(length=len(request.get_data()))
+
+
+@application.route('/users/<int:user_id>')
+def user(user_id):
+    return jsonify(user=user_id, path_info=request.environ.get('PATH_INFO'))

@@ -1,0 +1,1 @@
+document.title += ' (this .js is a browser asset, served as a file)';

@@ -1,0 +1,36 @@
+// The config pipeline, one code path for `check`, `serve` and reload:
+// read → JSON → schema (ajv, defaults applied to a copy) → directives + cross-field rules → resolve (frozen).
+// Throws one ConfigError with every issue; never returns a partial config.
+import type { ValidateFunction } from 'ajv';
+import { ConfigError } from '../errors.js';
+import type { ResolvedConfig } from './types.js';
+import { readConfigFile } from './load.js';
+import { compileProxySchema, schemaIssues } from './schema.js';
+import { resolveConfig } from './resolve.js';
+
+export interface LoadOptions {
+  /** Environment for %{ENV:NAME} and PATH lookups; read at call time (default process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+let validator: ValidateFunction | null = null;
+/** The compiled schema is immutable, so one per process is shared (compiling is the slow part). */
+function validate(): ValidateFunction {
+  validator ??= compileProxySchema();
+  return validator;
+}
+
+export async function loadConfigFile(file: string, options: LoadOptions = {}): Promise<ResolvedConfig> {
+  const loaded = await readConfigFile(file);
+  if (!loaded.ok) throw new ConfigError([loaded.issue]);
+  return resolveConfigObject(loaded.raw, file, options);
+}
+
+export async function resolveConfigObject(raw: unknown, file: string, options: LoadOptions = {}): Promise<ResolvedConfig> {
+  const copy = structuredClone(raw) as Record<string, unknown>;
+  const check = validate();
+  if (!check(copy)) throw new ConfigError(schemaIssues(check.errors ?? [], file));
+  const { config, issues } = resolveConfig(copy, file, options.env ?? process.env);
+  if (config === null || issues.length > 0) throw new ConfigError(issues);
+  return config;
+}

@@ -1,0 +1,183 @@
+// Turns a schema-valid raw config (defaults applied) into a deep-frozen ResolvedConfig: directive
+// strings parsed, group names parsed, paths made absolute against the config file's folder, the
+// preload rule applied. Every cross-field problem (config/rules.ts) is collected as an issue; the
+// caller throws them all at once, so nothing is ever half-applied.
+import path from 'node:path';
+import type { ConfigIssue } from '../errors.js';
+import type {
+  GroupSpec, ResolvedConfig, ResolvedContext, ResolvedProcessGroup, ResolvedScriptAlias, ResolvedScriptDirectory,
+  ResolvedStaticAlias, ResolvedRoute,
+} from './types.js';
+import { parseDirective, type DirectiveEntry } from './directive.js';
+import { parseGroupSpec, isPreloadable } from './group-spec.js';
+import { createRules, type Rules } from './rules.js';
+import { DEFAULT_CALLABLE, GLOBAL_TOKEN, RESOURCE_TOKEN } from '../constants.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- raw config is schema-checked JSON */
+type Raw = Record<string, any>;
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const BLOCK = '/plugins/scriptalias';
+
+interface ScriptEntryRaw extends DirectiveEntry { extensions?: string[] }
+
+export function resolveConfig(raw: Raw, file: string, env: Env): { config: ResolvedConfig | null; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  const baseDir = path.dirname(file);
+  const rules = createRules(file, baseDir, env, issues);
+  const block: Raw = raw.plugins?.scriptalias ?? {};
+  const python: string = block.python ?? 'python3';
+  const scriptReloading: boolean = block.scriptReloading ?? true;
+
+  const processGroups: Record<string, ResolvedProcessGroup> = {};
+  for (const [name, group] of Object.entries<Raw>(block.processGroups ?? {})) {
+    const pointer = `${BLOCK}/processGroups/${name}`;
+    processGroups[name] = {
+      name, pointer,
+      processes: group.processes ?? 1,
+      processesExplicit: group.processes !== undefined,
+      threads: group.threads ?? 15,
+      runtime: group.runtime ?? 'node',
+      maximumRequests: group.maximumRequests ?? 0,
+      requestTimeout: group.requestTimeout ?? 0,
+      queueTimeout: group.queueTimeout ?? 0,
+      listenBacklog: group.listenBacklog ?? 100,
+      gracefulTimeout: group.gracefulTimeout ?? 15,
+      shutdownTimeout: group.shutdownTimeout ?? 5,
+      inactivityTimeout: group.inactivityTimeout ?? 0,
+      restartInterval: group.restartInterval ?? 0,
+      home: group.home === undefined ? null : rules.directory(group.home, `${pointer}/home`),
+      env: { ...(group.env ?? {}) },
+      displayName: group.displayName ?? `scriptalias:${name}`,
+      python: group.python ?? python,
+      pythonPath: (group.pythonPath ?? []).map((p: string) => path.resolve(baseDir, p)),
+      pythonHome: group.pythonHome === undefined ? null : path.resolve(baseDir, group.pythonHome),
+      scriptReloading: group.scriptReloading ?? scriptReloading,
+    };
+    if (processGroups[name]!.runtime === 'python') rules.python(processGroups[name]!.python, group.python === undefined ? `${BLOCK}/python` : `${pointer}/python`);
+  }
+
+  const groupSpec = (value: string | undefined, fallback: string, pointer: string): { spec: GroupSpec; preloadable: boolean } => {
+    const parsed = parseGroupSpec(value ?? fallback, env);
+    if (!parsed.ok) {
+      rules.envUnset(parsed.variable, pointer);
+      return { spec: { kind: 'global' }, preloadable: false };
+    }
+    return { spec: parsed.spec, preloadable: isPreloadable(parsed.spec, parsed.expanded) };
+  };
+  const defaultProcess = block.defaults?.processGroup ?? GLOBAL_TOKEN;
+  const defaultApplication = block.defaults?.applicationGroup ?? RESOURCE_TOKEN;
+  rules.processGroup(groupSpec(block.defaults?.processGroup, GLOBAL_TOKEN, `${BLOCK}/defaults/processGroup`).spec, processGroups, `${BLOCK}/defaults/processGroup`);
+
+  /** Group settings shared by aliases and script directories. */
+  const groupsOf = (entry: ScriptEntryRaw, pointer: string, directive: boolean) => {
+    const at = (key: string): string => (directive ? pointer : `${pointer}/${key}`);
+    const processGroup = groupSpec(entry.processGroup, defaultProcess, at('processGroup'));
+    const applicationGroup = groupSpec(entry.applicationGroup, defaultApplication, at('applicationGroup'));
+    rules.processGroup(processGroup.spec, processGroups, at('processGroup'));
+    return { processGroup, applicationGroup, at };
+  };
+
+  const scriptAliases = (list: unknown[] | undefined, contextPointer: string): ResolvedScriptAlias[] => {
+    const out: ResolvedScriptAlias[] = [];
+    const urls = new Set<string>();
+    (list ?? []).forEach((item, index) => {
+      const pointer = `${contextPointer}/scriptAlias/${index}`;
+      let entry: ScriptEntryRaw;
+      const directive = typeof item === 'string';
+      if (directive) {
+        const parsed = parseDirective(item);
+        if (!parsed.ok) {
+          issues.push({ file, pointer, code: 'SA_ERR_CONFIG_DIRECTIVE', message: parsed.message, expected: '"URL-path target [option=value ...]"' });
+          return;
+        }
+        entry = parsed.entry;
+      } else {
+        entry = item as ScriptEntryRaw;
+      }
+      const { processGroup, applicationGroup, at } = groupsOf(entry, pointer, directive);
+      if (urls.has(entry.url)) rules.duplicateUrl(entry.url, at('url'));
+      urls.add(entry.url);
+      const target = rules.scriptTarget(entry.url, entry.path, at('path'));
+      if (target === null) return;
+      const groupName = processGroup.spec.kind === 'literal' ? processGroup.spec.name : null;
+      if (target.kind === 'file') rules.pythonFor(target.path, groupName, processGroups, python, `${BLOCK}/python`);
+      out.push({
+        pointer, url: entry.url, path: target.path, targetKind: target.kind,
+        processGroup: processGroup.spec, applicationGroup: applicationGroup.spec,
+        callableObject: entry.callableObject ?? DEFAULT_CALLABLE,
+        passAuthorization: entry.passAuthorization ?? false,
+        preload: entry.processGroup !== undefined && entry.applicationGroup !== undefined && processGroup.preloadable && applicationGroup.preloadable,
+        extensions: entry.extensions ?? null,
+      });
+    });
+    return out;
+  };
+
+  const server: ResolvedContext = {
+    pointer: BLOCK, serverName: block.serverName ?? 'localhost', serverAliases: [], documentRoot: null, alias: [],
+    scriptAlias: scriptAliases(block.scriptAlias, BLOCK), scriptDirectories: [],
+  };
+  const warnings: { code: string; pointer: string; message: string }[] = [];
+  const virtualHosts: ResolvedContext[] = (block.virtualHosts ?? []).map((vhost: Raw, index: number): ResolvedContext => {
+    const pointer = `${BLOCK}/virtualHosts/${index}`;
+    const documentRoot = vhost.documentRoot === undefined ? null : rules.directory(vhost.documentRoot, `${pointer}/documentRoot`);
+    const alias: ResolvedStaticAlias[] = (vhost.alias ?? []).flatMap((a: Raw, i: number) => {
+      const found = rules.existing(a.path, `${pointer}/alias/${i}/path`);
+      return found === null ? [] : [{ pointer: `${pointer}/alias/${i}`, url: a.url, path: found }];
+    });
+    const scriptDirectories: ResolvedScriptDirectory[] = (vhost.scriptDirectories ?? []).flatMap((d: Raw, i: number) => {
+      const at = `${pointer}/scriptDirectories/${i}`;
+      const folder = rules.directory(d.path, `${at}/path`);
+      const { processGroup, applicationGroup } = groupsOf(d as ScriptEntryRaw, at, false);
+      if (folder === null) return [];
+      return [{ pointer: at, path: folder, processGroup: processGroup.spec, applicationGroup: applicationGroup.spec,
+        callableObject: d.callableObject ?? DEFAULT_CALLABLE, passAuthorization: d.passAuthorization ?? false, extensions: d.extensions ?? null }];
+    });
+    const scriptAlias = scriptAliases(vhost.scriptAlias, pointer);
+    if (documentRoot !== null) {
+      const folders = [...scriptDirectories.map((d) => ({ at: d.pointer, folder: d.path })),
+        ...scriptAlias.filter((a) => a.targetKind === 'directory').map((a) => ({ at: a.pointer, folder: a.path.replace(/\/$/, '') }))];
+      for (const { at, folder } of folders) {
+        if (isInside(folder, documentRoot)) {
+          warnings.push({ code: 'SA_WRN_SCRIPT_DIR_IN_DOCROOT', pointer: at, message: `script folder ${folder} lies inside the document root ${documentRoot}: its files run as scripts and are never served` });
+        }
+      }
+    }
+    return {
+      pointer, serverName: vhost.serverName, serverAliases: vhost.serverAliases ?? [], documentRoot, alias, scriptAlias, scriptDirectories,
+    };
+  });
+  const { port = 8080, host = '127.0.0.1', ...redbird } = (raw.proxy ?? {}) as Raw;
+  const routes: ResolvedRoute[] = (raw.routes ?? []).map((r: Raw) => ({ src: r.src, target: r.target, opts: r.opts ?? {} }));
+  if (issues.length > 0) return { config: null, issues };
+  const config: ResolvedConfig = {
+    file, proxy: { port, host, redbird }, routes,
+    defaults: { processGroup: parseOrGlobal(defaultProcess, env), applicationGroup: parseOrGlobal(defaultApplication, env) },
+    processGroups, server, virtualHosts, python, scriptReloading,
+    statusSocket: block.statusSocket ? path.resolve(baseDir, block.statusSocket) : null,
+    warnings,
+  };
+  return { config: deepFreeze(config), issues };
+}
+
+function parseOrGlobal(value: string, env: Env): GroupSpec {
+  const parsed = parseGroupSpec(value, env);
+  return parsed.ok ? parsed.spec : { kind: 'global' };
+}
+
+function isInside(folder: string, root: string): boolean {
+  const rel = path.relative(root, folder);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value as Record<string, unknown>)) deepFreeze(child);
+  }
+  return value;
+}
+
+export type { Rules };

@@ -1,0 +1,89 @@
+// %{GLOBAL} process group + any other application group: one worker thread per application group
+// inside the proxy process (DESIGN §5, row 2), created on first use or at start for preloads.
+// Requests reach a thread over its Unix socket through the HTTP bridge, bodies streamed both ways.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Executor, ExecutorStatus } from './executor.js';
+import type { ScriptJob } from '../protocol/job.js';
+import type { PreloadEntry, LogMessage } from '../protocol/messages.js';
+import type { Logger } from '../log.js';
+import { createThreadRealms, type ThreadRealm } from '../worker/thread-realms.js';
+import { forwardRequest } from '../protocol/http-bridge.js';
+import { sendError } from '../http-error.js';
+import { isScriptAliasError } from '../errors.js';
+import { GLOBAL_GROUP } from '../constants.js';
+
+export interface IsolatePoolOptions {
+  readonly log: Logger;
+  readonly socketDir: string;
+  readonly preload: readonly PreloadEntry[];
+}
+
+export function logWorkerMessage(log: Logger, message: LogMessage): void {
+  const { level, msg, type: _type, ...fields } = message;
+  log[level](fields, msg);
+}
+
+export function createIsolatePool(options: IsolatePoolOptions): Executor {
+  const { log } = options;
+  const realms = createThreadRealms({ socketDir: options.socketDir, onLog: (m) => logWorkerMessage(log, m) });
+  const agents = new Map<string, http.Agent>();
+  let state: ExecutorStatus['state'] = 'starting';
+  let inFlight = 0;
+  let served = 0;
+
+  const agentFor = (realm: ThreadRealm): http.Agent => {
+    let agent = agents.get(realm.socketPath);
+    if (!agent) {
+      agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+      agents.set(realm.socketPath, agent);
+    }
+    return agent;
+  };
+  const forward = (realm: ThreadRealm, job: ScriptJob, req: IncomingMessage, res: ServerResponse): void => {
+    inFlight++;
+    void forwardRequest(req, res, job, { socketPath: realm.socketPath, agent: agentFor(realm) }, { timeoutMs: 0, log })
+      .then(() => { inFlight--; served++; });
+  };
+
+  return {
+    async start() {
+      const byGroup = new Map<string, PreloadEntry[]>();
+      for (const entry of options.preload) byGroup.set(entry.applicationGroup, [...(byGroup.get(entry.applicationGroup) ?? []), entry]);
+      await Promise.all([...byGroup].map(([group, entries]) => realms.ensure(group, entries)));
+      state = 'ready';
+    },
+    handle(job, req, res) {
+      if (state === 'closing' || state === 'closed') {
+        sendError(res, 'SA_ERR_POOL_UNAVAILABLE', job.reqId);
+        return;
+      }
+      const realm = realms.ready(job.applicationGroup);
+      if (realm) {
+        forward(realm, job, req, res);
+        return;
+      }
+      realms.ensure(job.applicationGroup).then((ready) => forward(ready, job, req, res), (err: unknown) => {
+        log.error({ err, code: 'SA_ERR_WORKER_START_FAILED', appGroup: job.applicationGroup }, 'application group thread unavailable');
+        sendError(res, isScriptAliasError(err) && err.code === 'SA_ERR_POOL_UNAVAILABLE' ? 'SA_ERR_POOL_UNAVAILABLE' : 'SA_ERR_SCRIPT_CRASHED', job.reqId);
+      });
+    },
+    status(): ExecutorStatus {
+      return {
+        kind: 'isolate', processGroup: GLOBAL_GROUP, runtime: 'node', state, inFlight, queued: 0, served, restarts: 0,
+        processes: [{ pid: process.pid, slot: 0, state: state === 'ready' ? 'ready' : 'starting', inFlight, served,
+          rssBytes: process.memoryUsage.rss(), appGroups: realms.groups() }],
+      };
+    },
+    async close() {
+      state = 'closing';
+      await realms.close(15_000);
+      for (const agent of agents.values()) agent.destroy();
+      state = 'closed';
+    },
+    async destroy() {
+      state = 'closed';
+      await realms.destroy();
+      for (const agent of agents.values()) agent.destroy();
+    },
+  };
+}

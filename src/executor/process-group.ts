@@ -1,0 +1,251 @@
+// A named process group (mod_wsgi daemon mode): a warm pool of `processes` workers, each taking up to
+// `threads` requests at once. This module is the dispatcher (least busy ready process with a free
+// slot, bounded FIFO queue, 503 when full or past queueTimeout) and the pool's lifecycle policy
+// (respawn with back-off, graceful recycle after maximumRequests / requestTimeout / intervals).
+// Spawning and talking to one process is process-supervisor.ts.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Executor, ExecutorStatus } from './executor.js';
+import type { ResolvedProcessGroup, Runtime } from '../config/types.js';
+import type { PreloadEntry } from '../protocol/messages.js';
+import type { ScriptJob } from '../protocol/job.js';
+import type { Logger } from '../log.js';
+import { WorkerProcess } from './process-supervisor.js';
+import { RequestQueue } from './request-queue.js';
+import { forwardRequest } from '../protocol/http-bridge.js';
+import { sendError } from '../http-error.js';
+import { ScriptAliasError, type ErrorCode } from '../errors.js';
+
+export interface ProcessGroupOptions {
+  readonly settings: ResolvedProcessGroup;
+  readonly runtime: Runtime;
+  readonly preload: readonly PreloadEntry[];
+  readonly socketDir: string;
+  readonly log: Logger;
+  readonly workerEntry: { readonly node: string; readonly python: string };
+}
+
+interface Pending {
+  readonly job: ScriptJob;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+}
+
+/** A process that dies this soon after it started counts as a failed start (back-off applies). */
+const EARLY_DEATH_MS = 2_000;
+const MAX_BACKOFF_MS = 10_000;
+
+export function createProcessGroup(options: ProcessGroupOptions): Executor {
+  const { settings, log } = options;
+  const slots = settings.threads;
+  const queue = new RequestQueue<Pending>(settings.listenBacklog, settings.queueTimeout * 1000);
+  const workers: WorkerProcess[] = [];          // current: starting or ready
+  const draining = new Set<WorkerProcess>();
+  let state: ExecutorStatus['state'] = 'starting';
+  let restarts = 0;
+  let served = 0;
+  let earlyDeaths = 0;
+  let queueTimer: NodeJS.Timeout | undefined;
+  const gracefulMs = settings.gracefulTimeout * 1000;
+  const killAfterMs = settings.shutdownTimeout * 1000;
+
+  const refuse = (p: Pending, code: ErrorCode): void => {
+    log.warn({ code, reqId: p.job.reqId, group: settings.name }, 'request refused by the pool');
+    sendError(p.res, code, p.job.reqId, code === 'SA_ERR_POOL_QUEUE_FULL' || code === 'SA_ERR_POOL_QUEUE_TIMEOUT' ? { 'retry-after': '1' } : {});
+  };
+
+  const spawnWorker = (slot: number): WorkerProcess => {
+    const worker = new WorkerProcess({
+      settings, runtime: options.runtime, preload: options.preload, socketDir: options.socketDir, slot, log,
+      workerEntry: options.workerEntry, onExit, onRecycleRequest: (w) => recycle(w, 'requested by the worker'),
+    });
+    workers.push(worker);
+    worker.ready.then(() => {
+      earlyDeaths = 0;
+      if (state === 'starting' || state === 'failing') state = 'ready';
+      armTimers(worker);
+      pump();
+    }, (err: unknown) => {
+      log.error({ code: 'SA_ERR_WORKER_START_FAILED', slot, err: err instanceof Error ? err.message : String(err) }, 'worker failed to start');
+    });
+    return worker;
+  };
+
+  function onExit(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    const wasCurrent = workers.includes(worker);
+    if (wasCurrent) workers.splice(workers.indexOf(worker), 1);
+    draining.delete(worker);
+    log.info({ code: 'SA_ERR_SCRIPT_CRASHED', pid: worker.pid, exitCode: code, signal, expected: !wasCurrent }, wasCurrent ? 'worker died' : 'worker stopped');
+    if (!wasCurrent || state === 'closing' || state === 'closed') return;
+    restarts++;
+    const early = Date.now() - worker.startedAt < EARLY_DEATH_MS;
+    earlyDeaths = early ? earlyDeaths + 1 : 0;
+    if (workers.every((w) => w.state !== 'ready')) state = earlyDeaths > 0 ? 'failing' : state;
+    const delay = early ? Math.min(100 * 2 ** (earlyDeaths - 1), MAX_BACKOFF_MS) : 0;
+    const respawn = setTimeout(() => {
+      if (state !== 'closing' && state !== 'closed') spawnWorker(worker.slot);
+    }, delay);
+    respawn.unref();
+  }
+
+  /** Replace `worker` gracefully: its replacement becomes ready first, then it drains and stops. */
+  function recycle(worker: WorkerProcess, reason: string, stopTakingNow = false): void {
+    if (!workers.includes(worker) || state === 'closing' || state === 'closed') return;
+    log.info({ code: 'SA_EVT_WORKER_RECYCLE', pid: worker.pid, reason }, 'recycling worker');
+    restarts++;
+    const retire = (): void => {
+      const index = workers.indexOf(worker);
+      if (index < 0) return;
+      workers.splice(index, 1);
+      draining.add(worker);
+      worker.state = 'draining';
+      stopWhenIdle(worker);
+    };
+    if (stopTakingNow) retire();
+    const replacement = spawnWorker(worker.slot);
+    replacement.ready.then(retire, retire);
+  }
+
+  function stopWhenIdle(worker: WorkerProcess): void {
+    if (worker.inFlight === 0) void worker.shutdown(0, killAfterMs);
+    else {
+      const force = setTimeout(() => void worker.shutdown(0, killAfterMs), gracefulMs);
+      force.unref();
+      worker.exited().then(() => clearTimeout(force), () => undefined);
+    }
+  }
+
+  function armTimers(worker: WorkerProcess): void {
+    if (settings.restartInterval > 0) {
+      const t = setTimeout(() => recycle(worker, 'restartInterval'), settings.restartInterval * 1000);
+      t.unref();
+    }
+    if (settings.inactivityTimeout > 0) {
+      const idleMs = settings.inactivityTimeout * 1000;
+      const check = setInterval(() => {
+        if (worker.state !== 'ready') { clearInterval(check); return; }
+        // Armed only after the first request (mod_wsgi): a fresh process is never idle-recycled.
+        if (worker.handed > 0 && worker.inFlight === 0 && Date.now() - worker.lastActivity > idleMs) {
+          clearInterval(check);
+          recycle(worker, 'inactivityTimeout');
+        }
+      }, Math.min(idleMs, 1000));
+      check.unref();
+    }
+  }
+
+  function pick(): WorkerProcess | undefined {
+    let best: WorkerProcess | undefined;
+    for (const w of workers) {
+      if (w.state !== 'ready' || w.inFlight >= slots) continue;
+      if (!best || w.inFlight < best.inFlight) best = w;
+    }
+    return best;
+  }
+
+  function dispatch(worker: WorkerProcess, p: Pending): void {
+    worker.inFlight++;
+    worker.handed++;
+    worker.lastActivity = Date.now();
+    if (settings.maximumRequests > 0 && worker.handed === settings.maximumRequests) recycle(worker, 'maximumRequests');
+    const socket = worker.socketFor(p.job.applicationGroup);
+    if (typeof socket === 'string') forward(worker, p, socket);
+    else socket.then((path) => forward(worker, p, path), (err: unknown) => {
+      log.error({ code: 'SA_ERR_WORKER_START_FAILED', pid: worker.pid, appGroup: p.job.applicationGroup, err: String(err) }, 'application group unavailable');
+      sendError(p.res, 'SA_ERR_SCRIPT_CRASHED', p.job.reqId);
+      finished(worker, 'crashed');
+    });
+  }
+
+  function forward(worker: WorkerProcess, p: Pending, socketPath: string): void {
+    void forwardRequest(p.req, p.res, p.job, { socketPath, agent: worker.agent }, { timeoutMs: settings.requestTimeout * 1000, log })
+      .then((outcome) => finished(worker, outcome));
+  }
+
+  function finished(worker: WorkerProcess, outcome: string): void {
+    worker.inFlight--;
+    worker.served++;
+    served++;
+    worker.lastActivity = Date.now();
+    if (outcome === 'timeout') recycle(worker, 'requestTimeout', true);
+    if (draining.has(worker) && worker.inFlight === 0) void worker.shutdown(0, killAfterMs);
+    pump();
+  }
+
+  /** Hands queued requests to free slots. */
+  function pump(): void {
+    while (queue.length > 0) {
+      const worker = pick();
+      if (!worker) return;
+      const next = queue.shift(Date.now(), (expired) => refuse(expired, 'SA_ERR_POOL_QUEUE_TIMEOUT'));
+      if (!next) return;
+      dispatch(worker, next);
+    }
+  }
+
+  return {
+    async start() {
+      for (let slot = 0; slot < settings.processes; slot++) spawnWorker(slot);
+      if (settings.queueTimeout > 0) {
+        queueTimer = setInterval(() => queue.expire(Date.now(), (p) => refuse(p, 'SA_ERR_POOL_QUEUE_TIMEOUT')), Math.min(settings.queueTimeout * 250, 250));
+        queueTimer.unref();
+      }
+      const results = await Promise.allSettled(workers.map((w) => w.ready));
+      if (results.every((r) => r.status === 'rejected')) {
+        state = 'failing';
+        throw new ScriptAliasError('SA_ERR_WORKER_START_FAILED', `process group "${settings.name}" could not start any worker`);
+      }
+    },
+    handle(job, req, res) {
+      const p: Pending = { job, req, res };
+      if (state === 'closing' || state === 'closed') {
+        refuse(p, 'SA_ERR_POOL_UNAVAILABLE');
+        return;
+      }
+      const worker = queue.length === 0 ? pick() : undefined;
+      if (worker) {
+        dispatch(worker, p);
+        return;
+      }
+      if (!queue.push(p, Date.now())) {
+        refuse(p, 'SA_ERR_POOL_QUEUE_FULL');
+        return;
+      }
+      res.once('close', () => queue.remove(p));
+      pump();
+    },
+    status(): ExecutorStatus {
+      const all = [...workers, ...draining];
+      return {
+        kind: 'process-group', processGroup: settings.name, runtime: options.runtime, state,
+        inFlight: all.reduce((n, w) => n + w.inFlight, 0), queued: queue.length, served, restarts,
+        processes: all.map((w) => ({ pid: w.pid, slot: w.slot, state: w.state, inFlight: w.inFlight, served: w.served, rssBytes: w.rssBytes(), appGroups: w.appGroups })),
+      };
+    },
+    async close() {
+      state = 'closing';
+      if (queueTimer) clearInterval(queueTimer);
+      // Queued requests still get served by the processes before they stop.
+      await waitUntil(() => queue.length === 0 || workers.every((w) => w.state === 'stopped'), gracefulMs);
+      for (const p of queue.drain()) refuse(p, 'SA_ERR_POOL_UNAVAILABLE');
+      await Promise.all([...workers, ...draining].map((w) => w.shutdown(gracefulMs, killAfterMs)));
+      workers.length = 0;
+      draining.clear();
+      state = 'closed';
+    },
+    async destroy() {
+      state = 'closed';
+      if (queueTimer) clearInterval(queueTimer);
+      for (const p of queue.drain()) refuse(p, 'SA_ERR_POOL_UNAVAILABLE');
+      const all = [...workers, ...draining];
+      for (const w of all) w.kill();
+      await Promise.all(all.map((w) => w.exited()));
+      workers.length = 0;
+      draining.clear();
+    },
+  };
+}
+
+async function waitUntil(done: () => boolean, limitMs: number): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}

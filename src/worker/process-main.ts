@@ -1,0 +1,78 @@
+// Entry of a Node worker process of a named process group (forked by the supervisor). Control comes
+// over the IPC channel (protocol/messages.ts): init → main realm (%{GLOBAL}) + preloads → ready;
+// ensure-app-group → a worker-thread realm; shutdown → drain and exit 0. When the channel closes
+// (the proxy died, even by SIGKILL) the process exits at once, so no worker is ever orphaned.
+import path from 'node:path';
+import type { SupervisorMessage, WorkerMessage, InitMessage, PreloadEntry, PreloadResult, LogMessage } from '../protocol/messages.js';
+import { assertNever } from '../protocol/messages.js';
+import { createScriptServer, type ScriptServer } from './script-server.js';
+import { createThreadRealms, type ThreadRealms } from './thread-realms.js';
+import { serializeError } from '../errors.js';
+import { GLOBAL_GROUP } from '../constants.js';
+
+function send(message: WorkerMessage): void {
+  if (process.connected) process.send?.(message);
+}
+
+const log = (message: LogMessage): void => send(message);
+
+let main: ScriptServer | null = null;
+let realms: ThreadRealms | null = null;
+
+async function init(message: InitMessage): Promise<void> {
+  process.title = message.displayName;
+  const socketPath = path.join(message.socketDir, `p-${process.pid}.sock`);
+  main = createScriptServer({ socketPath, applicationGroup: GLOBAL_GROUP, log });
+  realms = createThreadRealms({ socketDir: message.socketDir, onLog: log });
+  const byGroup = new Map<string, PreloadEntry[]>();
+  for (const entry of message.preload) byGroup.set(entry.applicationGroup, [...(byGroup.get(entry.applicationGroup) ?? []), entry]);
+  const preloads: PreloadResult[] = [];
+  const appGroups: Record<string, string> = {};
+  for (const [group, entries] of byGroup) {
+    if (group === GLOBAL_GROUP) {
+      preloads.push(...await main.preload(entries));
+      continue;
+    }
+    const realm = await realms.ensure(group, entries).catch((err: unknown) => {
+      preloads.push(...entries.map((e) => ({ script: e.script, applicationGroup: group, ok: false, error: serializeError(err) })));
+      return null;
+    });
+    if (realm) {
+      appGroups[group] = realm.socketPath;
+      preloads.push(...realm.preloads);
+    }
+  }
+  await main.listen();
+  send({ type: 'ready', pid: process.pid, socketPath, preloads, appGroups });
+}
+
+async function shutdown(gracefulMs: number): Promise<void> {
+  await Promise.all([main?.close(gracefulMs), realms?.close(gracefulMs)]);
+  process.exit(0);
+}
+
+process.on('message', (message: SupervisorMessage) => {
+  switch (message.type) {
+    case 'init':
+      init(message).catch((err: unknown) => {
+        log({ type: 'log', level: 'error', code: 'SA_ERR_WORKER_START_FAILED', msg: 'worker failed to start', err: err instanceof Error ? err.stack : String(err) });
+        process.exit(1);
+      });
+      return;
+    case 'ensure-app-group': {
+      const { id, applicationGroup } = message;
+      if (!realms || !main) return;
+      realms.ensure(applicationGroup).then(
+        (realm) => send({ type: 'app-group-ready', id, applicationGroup, socketPath: realm.socketPath }),
+        (err: unknown) => send({ type: 'app-group-failed', id, applicationGroup, error: serializeError(err) }),
+      );
+      return;
+    }
+    case 'shutdown':
+      void shutdown(message.gracefulMs);
+      return;
+    default:
+      assertNever(message);
+  }
+});
+process.on('disconnect', () => process.exit(0));

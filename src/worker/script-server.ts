@@ -1,0 +1,86 @@
+// A realm's HTTP server on its Unix socket (the worker side of the wire protocol): each request
+// carries its ScriptJob in one header; a job for another application group, or none, is refused.
+import http, { type Server } from 'node:http';
+import { once } from 'node:events';
+import { rmSync } from 'node:fs';
+import type { PreloadEntry, PreloadResult, LogMessage } from '../protocol/messages.js';
+import { decodeJob, type ScriptJob } from '../protocol/job.js';
+import { createScriptCache } from '../script/load-script.js';
+import { runScript, type RunCounters } from '../script/run-script.js';
+import { sendError } from '../http-error.js';
+import { serializeError } from '../errors.js';
+import { JOB_HEADER } from '../constants.js';
+
+export type LogSink = (message: LogMessage) => void;
+
+export interface ScriptServer {
+  listen(): Promise<void>;
+  preload(entries: readonly PreloadEntry[]): Promise<PreloadResult[]>;
+  /** Stops taking connections, waits for in-flight requests (at most gracefulMs), closes. */
+  close(gracefulMs: number): Promise<void>;
+  inFlight(): number;
+  served(): number;
+}
+
+function stackOf(err: unknown): string {
+  return err instanceof Error ? `${err.stack ?? err.message}${err.cause instanceof Error ? `\ncaused by: ${err.cause.stack ?? err.cause.message}` : ''}` : String(err);
+}
+
+export function createScriptServer(options: { socketPath: string; applicationGroup: string; log: LogSink }): ScriptServer {
+  const { socketPath, applicationGroup, log } = options;
+  const cache = createScriptCache();
+  const counters: RunCounters = { inFlight: 0, served: 0 };
+  const server: Server = http.createServer((req, res) => {
+    let job: ScriptJob;
+    try {
+      const header = req.headers[JOB_HEADER];
+      if (typeof header !== 'string') throw new Error('no job header');
+      job = decodeJob(header);
+      if (job.applicationGroup !== applicationGroup) throw new Error(`job for application group "${job.applicationGroup}" reached "${applicationGroup}"`);
+    } catch (err) {
+      log({ type: 'log', level: 'error', code: 'SA_ERR_WORKER_PROTOCOL', msg: 'refused a request without a valid job', err: stackOf(err), appGroup: applicationGroup });
+      sendError(res, 'SA_ERR_WORKER_PROTOCOL', 'unknown');
+      return;
+    }
+    runScript(cache, job, req, res, ({ code, reqId, script, err, status }) => {
+      log({ type: 'log', level: status >= 500 ? 'error' : 'info', code, reqId, script, appGroup: applicationGroup, msg: status >= 500 ? 'script failed' : 'script refused', err: stackOf(err) });
+    }, counters);
+  });
+  // The proxy keeps connections open and reuses them: never time idle ones out from this side
+  // (a close racing a reuse would fail a healthy request), and never cap a long upload.
+  server.keepAliveTimeout = 0;
+  server.requestTimeout = 0;
+  server.headersTimeout = 0;
+
+  return {
+    async listen() {
+      rmSync(socketPath, { force: true });
+      server.listen(socketPath);
+      await once(server, 'listening');
+    },
+    async preload(entries) {
+      const results: PreloadResult[] = [];
+      for (const entry of entries) {
+        try {
+          await cache.preload(entry.script, entry.callable);
+          results.push({ script: entry.script, applicationGroup, ok: true });
+        } catch (err) {
+          log({ type: 'log', level: 'warn', code: 'SA_WRN_PRELOAD_FAILED', msg: 'preload failed; requests will retry the load', script: entry.script, appGroup: applicationGroup, err: stackOf(err) });
+          results.push({ script: entry.script, applicationGroup, ok: false, error: serializeError(err) });
+        }
+      }
+      return results;
+    },
+    async close(gracefulMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = setTimeout(() => server.closeAllConnections(), gracefulMs);
+      deadline.unref();
+      await closed;
+      clearTimeout(deadline);
+      rmSync(socketPath, { force: true });
+    },
+    inFlight: () => counters.inFlight,
+    served: () => counters.served,
+  };
+}

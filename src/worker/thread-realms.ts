@@ -1,0 +1,100 @@
+// One worker thread per application group, created on first use: the isolates of the proxy's global
+// process group and the non-%{GLOBAL} application groups inside a worker process. Each listens on
+// its own Unix socket; a thread that dies is created again on the next request.
+import { Worker } from 'node:worker_threads';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import type { PreloadEntry, PreloadResult, LogMessage } from '../protocol/messages.js';
+import { ScriptAliasError } from '../errors.js';
+
+const threadEntry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'thread-main.js');
+
+export interface ThreadRealm {
+  readonly applicationGroup: string;
+  readonly socketPath: string;
+  readonly threadId: number;
+  /** Results of the preloads the thread ran before it became ready. */
+  readonly preloads: readonly PreloadResult[];
+}
+
+export interface ThreadRealms {
+  /** The realm of `applicationGroup`, ready to take requests; starts it (with `preload`) if needed. */
+  ensure(applicationGroup: string, preload?: readonly PreloadEntry[]): Promise<ThreadRealm>;
+  /** The realm if it is up now (the hot path), else undefined. */
+  ready(applicationGroup: string): ThreadRealm | undefined;
+  groups(): string[];
+  close(gracefulMs: number): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+interface Entry {
+  readonly worker: Worker;
+  readonly started: Promise<ThreadRealm>;
+  realm: ThreadRealm | null;
+}
+
+export function createThreadRealms(options: { socketDir: string; onLog: (message: LogMessage) => void }): ThreadRealms {
+  const entries = new Map<string, Entry>();
+  let closing = false;
+
+  const start = (applicationGroup: string, preload: readonly PreloadEntry[]): Entry => {
+    // Socket names from a hash: group names are arbitrary text and sun_path is short.
+    const name = createHash('sha1').update(applicationGroup).digest('hex').slice(0, 12);
+    const socketPath = path.join(options.socketDir, `t-${process.pid}-${name}.sock`);
+    const worker = new Worker(threadEntry, { workerData: { socketPath, applicationGroup, preload } });
+    worker.unref();
+    const started = new Promise<ThreadRealm>((resolve, reject) => {
+      worker.on('message', (message: { type: 'ready'; preloads?: PreloadResult[] } | LogMessage) => {
+        if (message.type === 'ready') {
+          const realm = { applicationGroup, socketPath, threadId: worker.threadId, preloads: message.preloads ?? [] };
+          entry.realm = realm;
+          resolve(realm);
+        } else if (message.type === 'log') {
+          options.onLog(message);
+        }
+      });
+      worker.once('error', (err) => {
+        options.onLog({ type: 'log', level: 'error', code: 'SA_ERR_WORKER_START_FAILED', msg: 'application group thread failed', appGroup: applicationGroup, err: err.stack ?? String(err) });
+        reject(new ScriptAliasError('SA_ERR_WORKER_START_FAILED', `thread for application group ${applicationGroup} failed`, { cause: err }));
+      });
+      worker.once('exit', (code) => {
+        if (entries.get(applicationGroup) === entry) entries.delete(applicationGroup);
+        if (!closing && code !== 0) options.onLog({ type: 'log', level: 'error', code: 'SA_ERR_SCRIPT_CRASHED', msg: `application group thread exited with ${code}`, appGroup: applicationGroup });
+        reject(new ScriptAliasError('SA_ERR_WORKER_START_FAILED', `thread for application group ${applicationGroup} exited`));
+      });
+    });
+    started.catch(() => undefined);
+    const entry: Entry = { worker, started, realm: null };
+    entries.set(applicationGroup, entry);
+    return entry;
+  };
+
+  return {
+    ensure(applicationGroup, preload = []) {
+      if (closing) return Promise.reject(new ScriptAliasError('SA_ERR_POOL_UNAVAILABLE', 'shutting down'));
+      return (entries.get(applicationGroup) ?? start(applicationGroup, preload)).started;
+    },
+    ready(applicationGroup) {
+      return entries.get(applicationGroup)?.realm ?? undefined;
+    },
+    groups: () => [...entries.keys()],
+    async close(gracefulMs) {
+      closing = true;
+      await Promise.all([...entries.values()].map(async (entry) => {
+        const exited = new Promise((resolve) => entry.worker.once('exit', resolve));
+        entry.worker.postMessage({ type: 'shutdown', gracefulMs });
+        const force = setTimeout(() => void entry.worker.terminate(), gracefulMs + 1000);
+        force.unref();
+        await exited;
+        clearTimeout(force);
+      }));
+      entries.clear();
+    },
+    async destroy() {
+      closing = true;
+      await Promise.all([...entries.values()].map((entry) => entry.worker.terminate()));
+      entries.clear();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// Python WSGI behind the real proxy: an unmodified Flask app and a plain WSGI script in a named
+// Python group, a .wsgi script in the global group (companion processes), crash/timeout answers, and
+// wsgiref.validate passing on every request.
+import test from 'ava';
+import path from 'node:path';
+import { startProxy, tempDir, writeTree, request, json } from '../helpers/proxy.js';
+import { findPython } from '../helpers/python.js';
+import { repoRoot } from '../helpers/paths.js';
+
+const flaskPython = findPython(['flask']);
+const anyPython = findPython();
+
+const validated = `import wsgiref.validate
+
+def _app(environ, start_response):
+    body = ('%s|%s|%s|%s' % (environ['SCRIPT_NAME'], environ['PATH_INFO'], environ['QUERY_STRING'],
+                             environ['mod_wsgi.process_group'])).encode('utf-8')
+    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', str(len(body)))])
+    return [body]
+
+application = wsgiref.validate.validator(_app)
+`;
+
+test('an unmodified Flask app and a wsgiref-validated script answer through a named Python group', async (t) => {
+  if (!flaskPython) { t.fail('no python3 with flask (install python3-flask)'); return; }
+  const dir = tempDir(t);
+  writeTree(dir, { 'plain.wsgi': validated });
+  const proxy = await startProxy(t, { plugins: { scriptalias: {
+    python: flaskPython,
+    processGroups: { py: { processes: 1, threads: 4, runtime: 'python', python: flaskPython } },
+    scriptAlias: [
+      { url: '/flask', path: path.join(repoRoot, 'examples', 'flask', 'app.wsgi'), processGroup: 'py', applicationGroup: '%{GLOBAL}' },
+      { url: '/plain', path: 'plain.wsgi', processGroup: 'py', applicationGroup: 'plain' },
+    ],
+  } } }, dir);
+  const user = await json<{ user: number; path_info: string }>(proxy.url, '/flask/users/7');
+  t.is(user.status, 200);
+  t.deepEqual(user.body, { user: 7, path_info: '/users/7' });
+  const echo = await json<{ length: number }>(proxy.url, '/flask/echo', { method: 'POST', body: 'x'.repeat(100_000), headers: { 'content-type': 'application/octet-stream' } });
+  t.is(echo.body.length, 100_000);
+  const plain = await request(proxy.url, '/plain/a%20b?x=1');
+  t.is(plain.status, 200);
+  t.is(plain.body, '/plain|/a b|x=1|py');
+});
+
+test('a .wsgi script in the global process group runs in a companion Python process', async (t) => {
+  if (!anyPython) { t.fail('no python3'); return; }
+  const dir = tempDir(t);
+  writeTree(dir, { 'pid.wsgi': 'import os\ndef application(environ, start_response):\n    start_response("200 OK", [("Content-Type", "text/plain")])\n    return [str(os.getpid()).encode()]\n' });
+  const proxy = await startProxy(t, { plugins: { scriptalias: { python: anyPython, scriptAlias: [{ url: '/pid', path: 'pid.wsgi' }] } } }, dir);
+  const res = await request(proxy.url, '/pid');
+  t.is(res.status, 200);
+  t.not(Number(res.body), process.pid);
+});
+
+test('Python errors: missing callable 404, import error 500 without traceback, non-iterable 500 (SA_ERR_SCRIPT_FAILED)', async (t) => {
+  if (!anyPython) { t.fail('no python3'); return; }
+  const dir = tempDir(t);
+  writeTree(dir, {
+    'nocall.wsgi': 'x = 1\n',
+    'importerr.wsgi': 'raise RuntimeError("boom-at-import")\n',
+    'noniter.wsgi': 'def application(environ, start_response):\n    start_response("200 OK", [])\n    return 42\n',
+  });
+  const proxy = await startProxy(t, { plugins: { scriptalias: { python: anyPython,
+    processGroups: { py: { runtime: 'python', python: anyPython } },
+    scriptAlias: ['/nocall nocall.wsgi process-group=py', '/importerr importerr.wsgi process-group=py', '/noniter noniter.wsgi process-group=py'] } } }, dir);
+  const nocall = await request(proxy.url, '/nocall');
+  t.is(nocall.status, 404);
+  t.regex(nocall.body, /SA_ERR_SCRIPT_NO_CALLABLE/);
+  for (let i = 0; i < 2; i++) {
+    const failed = await request(proxy.url, '/importerr');
+    t.is(failed.status, 500);
+    t.regex(failed.body, /SA_ERR_SCRIPT_LOAD_FAILED/);
+    t.false(failed.body.includes('boom-at-import'));
+    t.false(failed.body.includes('Traceback'));
+  }
+  const noniter = await request(proxy.url, '/noniter');
+  t.is(noniter.status, 500);
+  t.regex(noniter.body, /SA_ERR_SCRIPT_FAILED/);
+});
