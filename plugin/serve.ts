@@ -56,7 +56,8 @@ export async function serve(file: string, options: ServeOptions): Promise<Runnin
     port: port === 0 ? 8080 : port,
     host,
     serverModule: deferred.module,
-    logger: { name: 'redbird', level: 'warn' },
+    // redbird logs every unrouted request at warn: keep its errors only, and nothing when we are silent.
+    logger: { name: 'redbird', level: log.level === 'silent' ? 'silent' : 'error' },
   } as unknown as ConstructorParameters<typeof Redbird>[0]);
   let plugin: ScriptAliasHandle;
   try {
@@ -86,7 +87,7 @@ export async function serve(file: string, options: ServeOptions): Promise<Runnin
   };
   const statusEndpoint = config.statusSocket ? await startStatusEndpoint(config.statusSocket, () => plugin.status()) : null;
   let watcher: ConfigWatcher | null = null;
-  if (options.watch ?? true) watcher = watchConfigFile(file, () => void reload());
+  if (options.watch ?? true) watcher = await watchConfigFile(file, () => void reload());
   const onHangup = (): void => void reload();
   process.on('SIGHUP', onHangup);
 

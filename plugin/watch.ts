@@ -6,7 +6,8 @@ export interface ConfigWatcher {
   close(): Promise<void>;
 }
 
-export function watchConfigFile(file: string, onChange: () => void, debounceMs = 150): ConfigWatcher {
+/** Resolves once the watcher is ready: a write after that is never missed. */
+export async function watchConfigFile(file: string, onChange: () => void, debounceMs = 150): Promise<ConfigWatcher> {
   let timer: NodeJS.Timeout | undefined;
   const watcher = watch(file, {
     ignoreInitial: true,
@@ -20,6 +21,7 @@ export function watchConfigFile(file: string, onChange: () => void, debounceMs =
     timer.unref();
   };
   watcher.on('add', fire).on('change', fire);
+  await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   return {
     async close() {
       if (timer) clearTimeout(timer);
