@@ -55,7 +55,7 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
   const withRoutes = options.registerRoutes ?? true;
   let current = source;
   const config = await loadConfig(source, options);
-  const runtime = await ScriptAliasRuntime.create(config, { log, serverPort: () => listeningPort(redbird) });
+  const runtime = await ScriptAliasRuntime.create(config, { log, serverPort: listeningPort(redbird) });
   const detach = attachToRedbird(redbird, (req, res) => runtime.handle(req, res));
   let unregister = withRoutes ? await registerRoutes(redbird, config.routes) : () => undefined;
 
