@@ -3,6 +3,7 @@
 // wsgiref.validate passing on every request.
 import test from 'ava';
 import path from 'node:path';
+import http from 'node:http';
 import { startProxy, tempDir, writeTree, request, json } from '../helpers/proxy.js';
 import { findPython } from '../helpers/python.js';
 import { repoRoot } from '../helpers/paths.js';
@@ -77,4 +78,68 @@ test('Python errors: missing callable 404, import error 500 without traceback, n
   const noniter = await request(proxy.url, '/noniter');
   t.is(noniter.status, 500);
   t.regex(noniter.body, /SA_ERR_SCRIPT_FAILED/);
+});
+
+test('Python: a 100 MiB upload streams through wsgi.input and a 100 MiB file goes out through wsgi.file_wrapper', async (t) => {
+  if (!anyPython) { t.fail('no python3'); return; }
+  const dir = tempDir(t);
+  writeTree(dir, {
+    'stream.wsgi': [
+      'import os, resource',
+      'BIG = os.path.join(os.path.dirname(__file__), "big.bin")',
+      'def application(environ, start_response):',
+      '    if environ["PATH_INFO"] == "/upload":',
+      '        n = 0',
+      '        stream = environ["wsgi.input"]',
+      '        while True:',
+      '            chunk = stream.read(65536)',
+      '            if not chunk:',
+      '                break',
+      '            n += len(chunk)',
+      '        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024',
+      '        body = ("%d %d" % (n, rss)).encode()',
+      '        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])',
+      '        return [body]',
+      '    f = open(BIG, "rb")',
+      '    start_response("200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(os.path.getsize(BIG)))])',
+      '    return environ["wsgi.file_wrapper"](f, 65536)',
+      '',
+    ].join('\n'),
+  });
+  const big = path.join(dir, 'big.bin');
+  const { openSync, ftruncateSync, closeSync } = await import('node:fs');
+  const fd = openSync(big, 'w');
+  ftruncateSync(fd, 100 * (1 << 20));
+  closeSync(fd);
+  const proxy = await startProxy(t, { plugins: { scriptalias: { python: anyPython,
+    processGroups: { py: { runtime: 'python', python: anyPython } },
+    scriptAlias: [{ url: '/s', path: 'stream.wsgi', processGroup: 'py', applicationGroup: '%{GLOBAL}' }] } } }, dir);
+  const { hostname, port } = new URL(proxy.url);
+  const uploaded = await new Promise<string>((resolve, reject) => {
+    const req = http.request({ host: hostname, port, path: '/s/upload', method: 'POST' }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    const chunk = Buffer.alloc(1 << 20, 97);
+    let left = 100;
+    const pump = (): void => {
+      while (left > 0) { left--; if (!req.write(chunk)) { req.once('drain', pump); return; } }
+      req.end();
+    };
+    pump();
+  });
+  const [received, maxRssMiB] = uploaded.split(' ').map(Number);
+  t.is(received, 100 * (1 << 20));
+  t.log(`Python worker peak RSS after a 100 MiB upload: ${maxRssMiB} MiB`);
+  t.true(maxRssMiB! < 60, 'the upload was streamed, not buffered');
+  const downloaded = await new Promise<number>((resolve, reject) => {
+    http.get({ host: hostname, port, path: '/s/file' }, (res) => {
+      let n = 0;
+      res.on('data', (c: Buffer) => { n += c.length; });
+      res.on('end', () => resolve(n));
+    }).on('error', reject);
+  });
+  t.is(downloaded, 100 * (1 << 20));
 });

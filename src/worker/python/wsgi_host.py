@@ -310,6 +310,7 @@ class Response:
         self.sent = False
         self.chunked = False
         self.length = None
+        self.no_body = head_only
 
     def start_response(self, status, headers, exc_info=None):
         if exc_info:
@@ -378,6 +379,10 @@ class Response:
     def sendfile(self, wrapper):
         """os.sendfile for a file_wrapper of a real file with a known length; else False."""
         filelike = wrapper.filelike
+        if not self.sent:
+            # The head decides (chunked? a body at all?): send it, then the caller iterates if we cannot.
+            self.sock.sendall(self._head())
+            self.sent = True
         if self.chunked or self.no_body or self.length is None or not hasattr(filelike, 'fileno'):
             return False
         try:
@@ -385,9 +390,6 @@ class Response:
             offset = filelike.tell() if hasattr(filelike, 'tell') else 0
         except (OSError, ValueError):
             return False
-        if not self.sent:
-            self.sock.sendall(self._head())
-            self.sent = True
         left = self.length
         while left > 0:
             sent = os.sendfile(self.sock.fileno(), fd, offset, min(left, 1 << 20))
