@@ -1,13 +1,14 @@
 // %{GLOBAL} process group + any other application group: one worker thread per application group
 // inside the proxy process (DESIGN §5, row 2), created on first use or at start for preloads.
 // Requests reach a thread over its Unix socket through the HTTP bridge, bodies streamed both ways.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Executor, ExecutorStatus } from './executor.js';
 import type { ScriptJob } from '../protocol/job.js';
 import type { PreloadEntry, LogMessage } from '../protocol/messages.js';
 import type { Logger } from '../log.js';
 import { createThreadRealms, type ThreadRealm } from '../worker/thread-realms.js';
 import { forwardRequest } from '../protocol/http-bridge.js';
+import { ConnectionPool } from '../protocol/connection-pool.js';
 import { sendError } from '../http-error.js';
 import { isScriptAliasError } from '../errors.js';
 import { GLOBAL_GROUP } from '../constants.js';
@@ -26,22 +27,22 @@ export function logWorkerMessage(log: Logger, message: LogMessage): void {
 export function createIsolatePool(options: IsolatePoolOptions): Executor {
   const { log } = options;
   const realms = createThreadRealms({ socketDir: options.socketDir, onLog: (m) => logWorkerMessage(log, m) });
-  const agents = new Map<string, http.Agent>();
+  const pools = new Map<string, ConnectionPool>();
   let state: ExecutorStatus['state'] = 'starting';
   let inFlight = 0;
   let served = 0;
 
-  const agentFor = (realm: ThreadRealm): http.Agent => {
-    let agent = agents.get(realm.socketPath);
-    if (!agent) {
-      agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-      agents.set(realm.socketPath, agent);
+  const poolFor = (realm: ThreadRealm): ConnectionPool => {
+    let pool = pools.get(realm.socketPath);
+    if (!pool) {
+      pool = new ConnectionPool(realm.socketPath);
+      pools.set(realm.socketPath, pool);
     }
-    return agent;
+    return pool;
   };
   const forward = (realm: ThreadRealm, job: ScriptJob, req: IncomingMessage, res: ServerResponse): void => {
     inFlight++;
-    void forwardRequest(req, res, job, { socketPath: realm.socketPath, agent: agentFor(realm) }, { timeoutMs: 0, log })
+    void forwardRequest(req, res, job, { pool: poolFor(realm) }, { timeoutMs: 0, log })
       .then(() => { inFlight--; served++; });
   };
 
@@ -77,13 +78,13 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
     async close() {
       state = 'closing';
       await realms.close(15_000);
-      for (const agent of agents.values()) agent.destroy();
+      for (const pool of pools.values()) pool.destroy();
       state = 'closed';
     },
     async destroy() {
       state = 'closed';
       await realms.destroy();
-      for (const agent of agents.values()) agent.destroy();
+      for (const pool of pools.values()) pool.destroy();
     },
   };
 }

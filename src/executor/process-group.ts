@@ -157,7 +157,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
   }
 
   function forward(worker: WorkerProcess, p: Pending, socketPath: string): void {
-    void forwardRequest(p.req, p.res, p.job, { socketPath, agent: worker.agent }, { timeoutMs: settings.requestTimeout * 1000, log })
+    void forwardRequest(p.req, p.res, p.job, { pool: worker.poolFor(socketPath) }, { timeoutMs: settings.requestTimeout * 1000, log })
       .then((outcome) => finished(worker, outcome));
   }
 

@@ -4,7 +4,7 @@
 // can later live in different processes: a worker is reachable by its socket path alone.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
+import { ConnectionPool } from '../protocol/connection-pool.js';
 import { createInterface } from 'node:readline';
 import type { ResolvedProcessGroup, Runtime } from '../config/types.js';
 import type { PreloadEntry, SupervisorMessage, WorkerMessage, ReadyMessage } from '../protocol/messages.js';
@@ -32,7 +32,7 @@ const STARTUP_LIMIT_MS = 60_000;
 
 export class WorkerProcess {
   readonly slot: number;
-  readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+  readonly #pools = new Map<string, ConnectionPool>();
   readonly startedAt = Date.now();
   readonly ready: Promise<void>;
   state: ProcessState = 'starting';
@@ -82,7 +82,7 @@ export class WorkerProcess {
     this.ready.then(() => clearTimeout(startupTimer), () => clearTimeout(startupTimer));
     this.#child.once('exit', (code, signal) => {
       this.state = 'stopped';
-      this.agent.destroy();
+      for (const pool of this.#pools.values()) pool.destroy();
       for (const pending of this.#pending.values()) pending.reject(new ScriptAliasError('SA_ERR_SCRIPT_CRASHED', 'worker exited'));
       this.#pending.clear();
       options.onExit(this, code, signal);
@@ -113,6 +113,16 @@ export class WorkerProcess {
       this.#pending.set(id, { resolve, reject });
       this.#send({ type: 'ensure-app-group', id, applicationGroup });
     });
+  }
+
+  /** Keep-alive connections to one of this process's realm sockets. */
+  poolFor(socketPath: string): ConnectionPool {
+    let pool = this.#pools.get(socketPath);
+    if (!pool) {
+      pool = new ConnectionPool(socketPath);
+      this.#pools.set(socketPath, pool);
+    }
+    return pool;
   }
 
   rssBytes(): number | null {
