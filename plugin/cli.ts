@@ -18,6 +18,8 @@ const USAGE = `Usage:
       validate the config; exit 0, or print every problem and exit 2
   scriptalias status <proxy.json>
       print the status of a running proxy (needs plugins.scriptalias.statusSocket)
+  scriptalias reload <proxy.json>
+      make a running proxy re-read its config now (needs statusSocket; SIGHUP does the same)
   scriptalias --help | --version
 `;
 
@@ -48,7 +50,7 @@ async function check(file: string): Promise<number> {
   }
 }
 
-async function status(file: string): Promise<number> {
+async function admin(file: string, method: 'GET' | 'POST', route: string): Promise<number> {
   let socketPath: string | null;
   try {
     socketPath = (await loadConfig(file)).statusSocket;
@@ -56,17 +58,17 @@ async function status(file: string): Promise<number> {
     return printConfigError(err);
   }
   if (!socketPath) {
-    process.stderr.write('scriptalias: status needs plugins.scriptalias.statusSocket in the config\n');
+    process.stderr.write('scriptalias: status and reload need plugins.scriptalias.statusSocket in the config\n');
     return 2;
   }
   return new Promise((resolve) => {
-    http.get({ socketPath, path: '/status' }, (res) => {
+    http.request({ socketPath, path: route, method }, (res) => {
       res.pipe(process.stdout);
       res.on('end', () => resolve(res.statusCode === 200 ? 0 : 1));
     }).on('error', (err) => {
       process.stderr.write(`scriptalias: no proxy answers on ${socketPath}: ${err.message}\n`);
       resolve(1);
-    });
+    }).end();
   });
 }
 
@@ -127,7 +129,8 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'check': return check(file);
-    case 'status': return status(file);
+    case 'status': return admin(file, 'GET', '/status');
+    case 'reload': return admin(file, 'POST', '/reload');
     case 'serve': return serveUntilSignal(file, port, !values['no-watch'], values['log-level'] ?? 'info');
     default:
       process.stderr.write(`scriptalias: unknown command ${command}\n${USAGE}`);

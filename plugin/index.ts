@@ -9,7 +9,7 @@ import { attachToRedbird, listeningPort, registerRoutes } from './redbird-adapte
 import { silentLogger, type Logger } from '../src/log.js';
 import { serializeError, ConfigError, formatIssue } from '../src/errors.js';
 
-export { ScriptAliasError, ConfigError, isScriptAliasError, formatIssue, ERROR_CATALOGUE, WARNING_CATALOGUE } from '../src/errors.js';
+export { ScriptAliasError, ConfigError, isScriptAliasError, formatIssue, ERROR_CATALOGUE, WARNING_CATALOGUE, EVENT_CATALOGUE } from '../src/errors.js';
 export type { ErrorCode, ConfigIssue, SerializedError } from '../src/errors.js';
 export type { ResolvedConfig } from '../src/config/types.js';
 export type { ReloadReport, RuntimeStatus } from '../src/runtime/runtime.js';

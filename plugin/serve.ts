@@ -85,7 +85,7 @@ export async function serve(file: string, options: ServeOptions): Promise<Runnin
   const reload = async (): Promise<void> => {
     await plugin.reload(file);
   };
-  const statusEndpoint = config.statusSocket ? await startStatusEndpoint(config.statusSocket, () => plugin.status()) : null;
+  const statusEndpoint = config.statusSocket ? await startStatusEndpoint(config.statusSocket, () => plugin.status(), () => plugin.reload(file)) : null;
   let watcher: ConfigWatcher | null = null;
   if (options.watch ?? true) watcher = await watchConfigFile(file, () => void reload());
   const onHangup = (): void => void reload();

@@ -50,6 +50,17 @@ export const WARNING_CATALOGUE = {
 
 export type WarningCode = keyof typeof WARNING_CATALOGUE;
 
+/** Event codes: lifecycle facts logged at info (spawn, ready, exit, recycle), never errors. */
+export const EVENT_CATALOGUE = {
+  SA_EVT_WORKER_SPAWN: { summary: 'a worker process was started (group, pid, runtime)' },
+  SA_EVT_WORKER_READY: { summary: 'a worker process ran its preloads and takes requests' },
+  SA_EVT_WORKER_EXIT: { summary: 'a worker process exited (code, signal; expected or not)' },
+  SA_EVT_WORKER_RECYCLE: { summary: 'a worker process is being replaced (maximumRequests, requestTimeout, intervals, script change)' },
+  SA_EVT_WSGI_ERRORS: { summary: 'a line a WSGI application wrote to wsgi.errors' },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type EventCode = keyof typeof EVENT_CATALOGUE;
+
 const BRAND = Symbol.for('redbird-scriptalias.error');
 
 export class ScriptAliasError extends Error {

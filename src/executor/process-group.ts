@@ -74,7 +74,8 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
     const wasCurrent = workers.includes(worker);
     if (wasCurrent) workers.splice(workers.indexOf(worker), 1);
     draining.delete(worker);
-    log.info({ code: 'SA_ERR_SCRIPT_CRASHED', pid: worker.pid, exitCode: code, signal, expected: !wasCurrent }, wasCurrent ? 'worker died' : 'worker stopped');
+    const line = { code: 'SA_EVT_WORKER_EXIT', pid: worker.pid, exitCode: code, signal, expected: !wasCurrent };
+    if (wasCurrent && state !== 'closing' && state !== 'closed') log.error(line, 'worker died'); else log.info(line, 'worker stopped');
     if (!wasCurrent || state === 'closing' || state === 'closed') return;
     restarts++;
     const early = Date.now() - worker.startedAt < EARLY_DEATH_MS;

@@ -88,7 +88,7 @@ export class WorkerProcess {
       options.onExit(this, code, signal);
     });
     this.#child.on('message', (message: WorkerMessage) => { if (message.type === 'recycle-request') options.onRecycleRequest(this); });
-    this.#log.info({ code: 'SA_INFO_SPAWN', runtime: options.runtime }, 'worker spawned');
+    this.#log.info({ code: 'SA_EVT_WORKER_SPAWN', runtime: options.runtime }, 'worker spawned');
     this.#send({
       type: 'init', processGroup: settings.name, slot: this.slot, socketDir: options.socketDir, threads: settings.threads,
       preload: options.preload, displayName: settings.displayName, pythonPath: settings.pythonPath,
@@ -191,6 +191,6 @@ export class WorkerProcess {
       if (!result.ok) this.#log.warn({ code: 'SA_WRN_PRELOAD_FAILED', script: result.script, appGroup: result.applicationGroup, error: result.error }, 'preload failed');
     }
     if (this.state === 'starting') this.state = 'ready';
-    this.#log.info({ code: 'SA_INFO_READY' }, 'worker ready');
+    this.#log.info({ code: 'SA_EVT_WORKER_READY' }, 'worker ready');
   }
 }

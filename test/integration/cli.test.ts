@@ -141,3 +141,32 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     for (const pid of pids) t.true(await waitGone(pid), `worker ${pid} still alive after ${signal}`);
   });
 }
+
+test('status and reload through the admin socket: status shows per-process facts; reload applies an edited config', async (t) => {
+  const dir = tempDir(t);
+  copyFileSync(fixture('cli', 'app.js'), path.join(dir, 'app.js'));
+  const scriptalias = {
+    statusSocket: 'admin.sock',
+    processGroups: { pool: { processes: 1, threads: 2 } },
+    scriptAlias: [{ url: '/pooled', path: 'app.js', processGroup: 'pool', applicationGroup: '%{GLOBAL}' }],
+  };
+  const file = writeConfig(dir, scriptalias);
+  const { child, url } = await startCli(t, file);
+  const status = spawnSync(process.execPath, [cli, 'status', file], { encoding: 'utf8' });
+  t.is(status.status, 0, status.stderr);
+  const report = JSON.parse(status.stdout) as { generation: number; executors: Record<string, { processes: Array<{ pid: number; state: string; rssBytes: number }> }> };
+  t.is(report.generation, 1);
+  const processes = report.executors['pool:node:pool']!.processes;
+  t.is(processes.length, 1);
+  t.is(processes[0]!.state, 'ready');
+  t.true(processes[0]!.rssBytes > 0);
+
+  writeConfig(dir, { ...scriptalias, scriptAlias: [...scriptalias.scriptAlias, { url: '/second', path: 'app.js' }] });
+  t.is((await request(url, '/second')).status, 404, '--no-watch: not applied by itself');
+  const reload = spawnSync(process.execPath, [cli, 'reload', file], { encoding: 'utf8' });
+  t.is(reload.status, 0, reload.stderr);
+  t.like(JSON.parse(reload.stdout), { applied: true, generation: 2 });
+  t.is((await request(url, '/second')).status, 200);
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+});

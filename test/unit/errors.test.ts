@@ -3,7 +3,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ERROR_CATALOGUE, WARNING_CATALOGUE, ScriptAliasError, ConfigError, isScriptAliasError, serializeError, reviveError, type ErrorCode } from '../../src/errors.js';
+import { ERROR_CATALOGUE, WARNING_CATALOGUE, EVENT_CATALOGUE, ScriptAliasError, ConfigError, isScriptAliasError, serializeError, reviveError, type ErrorCode } from '../../src/errors.js';
 import { repoRoot } from '../helpers/paths.js';
 
 const codes = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
@@ -11,6 +11,7 @@ const codes = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
 test('every error code is SA_ERR_<AREA>_<WHAT> with a known area', (t) => {
   for (const code of codes) t.regex(code, /^SA_ERR_(CONFIG|ROUTE|SCRIPT|POOL|WORKER|RELOAD)_[A-Z_]+$/, code);
   for (const code of Object.keys(WARNING_CATALOGUE)) t.regex(code, /^SA_WRN_[A-Z_]+$/, code);
+  for (const code of Object.keys(EVENT_CATALOGUE)) t.regex(code, /^SA_EVT_[A-Z_]+$/, code);
 });
 
 test('request-time errors carry a 4xx/5xx status; config errors carry none', (t) => {
@@ -43,10 +44,10 @@ test('ConfigError holds every issue (SA_ERR_CONFIG_INVALID)', (t) => {
   t.is(err.issues.length, 2);
 });
 
-test('the README error table lists exactly the catalogue', (t) => {
+test('the README error table lists exactly the catalogue (errors, warnings, events)', (t) => {
   const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
-  const listed = new Set([...readme.matchAll(/^\| `(SA_(?:ERR|WRN)_[A-Z_]+)` \|/gm)].map((m) => m[1]));
-  const known = new Set<string>([...codes, ...Object.keys(WARNING_CATALOGUE)]);
+  const listed = new Set([...readme.matchAll(/^\| `(SA_(?:ERR|WRN|EVT)_[A-Z_]+)` \|/gm)].map((m) => m[1]));
+  const known = new Set<string>([...codes, ...Object.keys(WARNING_CATALOGUE), ...Object.keys(EVENT_CATALOGUE)]);
   for (const code of known) t.true(listed.has(code), `${code} missing from README`);
   for (const code of listed) t.true(known.has(code as string), `${code} in README but not in the catalogue`);
 });

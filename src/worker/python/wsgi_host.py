@@ -97,7 +97,7 @@ class ErrorsStream:
         self.pending += text
         while '\n' in self.pending:
             line, self.pending = self.pending.split('\n', 1)
-            log_message(self.sink, 'warn', line, code='SA_LOG_WSGI_ERRORS', appGroup=self.app_group)
+            log_message(self.sink, 'warn', line, code='SA_EVT_WSGI_ERRORS', appGroup=self.app_group)
 
     def writelines(self, lines):
         for line in lines:
