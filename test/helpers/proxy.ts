@@ -68,3 +68,38 @@ export async function json<T = Record<string, unknown>>(url: string, rawPath: st
   const res = await request(url, rawPath, options);
   return { status: res.status, body: JSON.parse(res.body) as T };
 }
+
+/** POSTs `mib` MiB (written with backpressure, chunked) and returns the answer body. */
+export function uploadMiB(url: string, rawPath: string, mib: number): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: hostname, port, path: rawPath, method: 'POST' }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    const chunk = Buffer.alloc(1 << 20, 97);
+    let left = mib;
+    const pump = (): void => {
+      while (left > 0) {
+        left--;
+        if (!req.write(chunk)) { req.once('drain', pump); return; }
+      }
+      req.end();
+    };
+    pump();
+  });
+}
+
+/** GETs a path and counts the body bytes without keeping them. */
+export function downloadBytes(url: string, rawPath: string): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    http.get({ host: hostname, port, path: rawPath }, (res) => {
+      let n = 0;
+      res.on('data', (c: Buffer) => { n += c.length; });
+      res.on('end', () => resolve(n));
+    }).on('error', reject);
+  });
+}

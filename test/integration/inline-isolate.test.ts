@@ -3,10 +3,9 @@
 // throwing scripts (500, nothing leaked, the next request served), module state per group, and
 // 100 MiB bodies both ways in bounded memory.
 import test from 'ava';
-import http from 'node:http';
 import { copyFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { startProxy, tempDir, json, request, type TestProxy } from '../helpers/proxy.js';
+import { startProxy, tempDir, json, request, uploadMiB, downloadBytes, type TestProxy } from '../helpers/proxy.js';
 import { fixture, repoRoot } from '../helpers/paths.js';
 
 interface Counter { count: number; pid: number; threadId: number; appGroup: string }
@@ -71,33 +70,9 @@ test('isolate: a 100 MiB upload and a 100 MiB download stream through in bounded
   const proxy = await proxyWith(t, [{ url: '/s', path: 'stream.cjs', applicationGroup: 'streams' }]);
   await request(proxy.url, '/s/download?mb=1');  // warm the thread
   const before = process.memoryUsage().rss;
-  const { hostname, port } = new URL(proxy.url);
-  const uploaded = await new Promise<string>((resolve, reject) => {
-    const req = http.request({ host: hostname, port, path: '/s/upload', method: 'POST' }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => { body += c.toString(); });
-      res.on('end', () => resolve(body));
-    });
-    req.on('error', reject);
-    const chunk = Buffer.alloc(1 << 20, 97);
-    let left = 100;
-    const pump = (): void => {
-      while (left > 0) {
-        left--;
-        if (!req.write(chunk)) { req.once('drain', pump); return; }
-      }
-      req.end();
-    };
-    pump();
-  });
+  const uploaded = await uploadMiB(proxy.url, '/s/upload', 100);
   t.is(uploaded, String(100 * (1 << 20)));
-  const downloaded = await new Promise<number>((resolve, reject) => {
-    http.get({ host: hostname, port, path: '/s/download?mb=100' }, (res) => {
-      let n = 0;
-      res.on('data', (c: Buffer) => { n += c.length; });
-      res.on('end', () => resolve(n));
-    }).on('error', reject);
-  });
+  const downloaded = await downloadBytes(proxy.url, '/s/download?mb=100');
   t.is(downloaded, 100 * (1 << 20));
   const grownMiB = (process.memoryUsage().rss - before) / (1 << 20);
   t.log(`RSS growth of the test process (proxy and isolate included): ${grownMiB.toFixed(1)} MiB for 200 MiB moved`);

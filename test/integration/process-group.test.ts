@@ -5,6 +5,7 @@ import test from 'ava';
 import http from 'node:http';
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
+import { waitFor } from '../helpers/events.js';
 import { startProxy, tempDir, json, request, type TestProxy } from '../helpers/proxy.js';
 import { fixture } from '../helpers/paths.js';
 import type { RuntimeStatus } from '../../plugin/index.js';
@@ -19,15 +20,6 @@ async function poolProxy(t: Parameters<typeof startProxy>[0], groups: Record<str
 
 const status = (proxy: TestProxy): RuntimeStatus => proxy.running.plugin.status();
 
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, limitMs = 15_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('a named group runs in another pid; 50 concurrent slow requests spread over both processes', async (t) => {
   const proxy = await poolProxy(t, { g: { processes: 2, threads: 30 } }, [{ url: '/r', path: 'report.cjs', processGroup: 'g', applicationGroup: '%{GLOBAL}' }]);

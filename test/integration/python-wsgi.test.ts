@@ -3,8 +3,7 @@
 // wsgiref.validate passing on every request.
 import test from 'ava';
 import path from 'node:path';
-import http from 'node:http';
-import { startProxy, tempDir, writeTree, request, json } from '../helpers/proxy.js';
+import { startProxy, tempDir, writeTree, request, json, uploadMiB, downloadBytes } from '../helpers/proxy.js';
 import { findPython } from '../helpers/python.js';
 import { repoRoot } from '../helpers/paths.js';
 
@@ -114,32 +113,11 @@ test('Python: a 100 MiB upload streams through wsgi.input and a 100 MiB file goe
   const proxy = await startProxy(t, { plugins: { scriptalias: { python: anyPython,
     processGroups: { py: { runtime: 'python', python: anyPython } },
     scriptAlias: [{ url: '/s', path: 'stream.wsgi', processGroup: 'py', applicationGroup: '%{GLOBAL}' }] } } }, dir);
-  const { hostname, port } = new URL(proxy.url);
-  const uploaded = await new Promise<string>((resolve, reject) => {
-    const req = http.request({ host: hostname, port, path: '/s/upload', method: 'POST' }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => { body += c.toString(); });
-      res.on('end', () => resolve(body));
-    });
-    req.on('error', reject);
-    const chunk = Buffer.alloc(1 << 20, 97);
-    let left = 100;
-    const pump = (): void => {
-      while (left > 0) { left--; if (!req.write(chunk)) { req.once('drain', pump); return; } }
-      req.end();
-    };
-    pump();
-  });
+  const uploaded = await uploadMiB(proxy.url, '/s/upload', 100);
   const [received, maxRssMiB] = uploaded.split(' ').map(Number);
   t.is(received, 100 * (1 << 20));
   t.log(`Python worker peak RSS after a 100 MiB upload: ${maxRssMiB} MiB`);
   t.true(maxRssMiB! < 60, 'the upload was streamed, not buffered');
-  const downloaded = await new Promise<number>((resolve, reject) => {
-    http.get({ host: hostname, port, path: '/s/file' }, (res) => {
-      let n = 0;
-      res.on('data', (c: Buffer) => { n += c.length; });
-      res.on('end', () => resolve(n));
-    }).on('error', reject);
-  });
+  const downloaded = await downloadBytes(proxy.url, '/s/file');
   t.is(downloaded, 100 * (1 << 20));
 });

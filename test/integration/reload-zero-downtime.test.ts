@@ -5,6 +5,7 @@ import test from 'ava';
 import http from 'node:http';
 import { writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
+import { waitFor } from '../helpers/events.js';
 import { startProxy, tempDir, writeTree, request } from '../helpers/proxy.js';
 import type { RuntimeStatus } from '../../plugin/index.js';
 
@@ -56,15 +57,6 @@ function startLoad(url: string, paths: readonly string[], clients: number): { st
   };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, limitMs = 15_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('10 config rewrites under load: 0 failed requests; valid ones visible, invalid ones change nothing (SA_ERR_RELOAD_FAILED)', async (t) => {
   const dir = tempDir(t);
