@@ -5,10 +5,11 @@ Speaks the worker wire protocol (docs/worker-protocol.md): control messages are 
 Node IPC channel (fd in NODE_CHANNEL_FD); requests arrive as keep-alive HTTP/1.1 on a Unix socket
 per realm, each carrying its job (script, SCRIPT_NAME, PATH_INFO, groups) in one header.
 
-Application groups are isolated by process: %{GLOBAL} ('') is this process's main interpreter; any
-other group runs in a child process of this worker (`--realm`). Sub-interpreters are not used: on
-the Pythons we target they are not safe with C extensions (numpy and friends), which is exactly
-what %{GLOBAL} exists for in mod_wsgi.
+Application groups, as in mod_wsgi: %{GLOBAL} ('') is this process's main interpreter; any other
+group gets its own sub-interpreter in this process (CPython's _xxsubinterpreters, non-isolated so it
+may run threads; 3.11 tested). C extensions that do not support sub-interpreters belong in
+%{GLOBAL}, exactly as mod_wsgi documents. Where a Python offers no sub-interpreters, each group runs
+in a child process of this worker instead (`--realm`).
 
 Standard library only; Python >= 3.9.
 """
@@ -26,6 +27,11 @@ import threading
 import time
 import traceback
 import types
+
+try:  # CPython's sub-interpreters (3.8-3.12 name); their absence means process isolation
+    import _xxsubinterpreters as _subinterpreters
+except ImportError:
+    _subinterpreters = None
 
 JOB_HEADER = 'x-scriptalias-job'
 MAX_HEADER_BYTES = 65536
@@ -695,6 +701,60 @@ class ChildRealm:
             pass
 
 
+class SubRealm:
+    """An application group other than %{GLOBAL} in a sub-interpreter of this process: its own
+    sys.modules (so its own module state), its own socket and request threads, same pid."""
+
+    def __init__(self, sink, app_group, socket_path, threads, preload):
+        self.app_group = app_group
+        self.socket_path = socket_path
+        self.ready = threading.Event()
+        self.preloads = []
+        self.failed = None
+        read_fd, write_fd = os.pipe()
+        spec = json.dumps({'appGroup': app_group, 'socket': socket_path, 'threads': threads, 'preload': preload,
+                           'logFd': write_fd})
+        code = ('import sys\nsys.path.insert(0, %r)\nimport wsgi_host\nwsgi_host.serve_in_subinterpreter(%r)\n'
+                % (os.path.dirname(os.path.abspath(__file__)), spec))
+        self.interp = _subinterpreters.create(isolated=False)
+        threading.Thread(target=self._read, args=(sink, read_fd), daemon=True).start()
+        threading.Thread(target=self._run, args=(code,), daemon=True).start()
+
+    def _run(self, code):
+        try:
+            _subinterpreters.run_string(self.interp, code)  # serves until the process exits
+        except Exception as err:
+            self.failed = 'application group sub-interpreter failed: %s' % err
+            self.ready.set()
+
+    def _read(self, sink, read_fd):
+        with os.fdopen(read_fd, 'rb') as stream:
+            for raw in stream:
+                try:
+                    message = json.loads(raw)
+                except ValueError:
+                    continue
+                if message.get('type') == 'realm-ready':
+                    self.preloads = message.get('preloads', [])
+                    self.ready.set()
+                else:
+                    sink.send(message)
+
+    def stop(self):
+        pass  # sub-interpreters end with the process
+
+
+def serve_in_subinterpreter(spec_json):
+    """Runs inside a sub-interpreter: serve one application group; logs go to the parent on a pipe."""
+    spec = json.loads(spec_json)
+    sink = LineLog(os.fdopen(spec['logFd'], 'w', buffering=1))
+    realm = Realm(sink, spec['appGroup'], spec['socket'], spec['threads'])
+    preloads = preload_into(realm, spec['preload'], sink)
+    realm.listen()
+    sink.send({'type': 'realm-ready', 'preloads': preloads})
+    threading.Event().wait()
+
+
 def run_realm_child(spec_b64):
     """`--realm`: serve one application group; exit when the parent closes our stdin."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -741,7 +801,8 @@ class Worker:
         with self.children_lock:
             child = self.children.get(app_group)
             if child is None:
-                child = ChildRealm(self.channel, app_group, self.socket_for(app_group), self.init['threads'], preload)
+                kind = SubRealm if _subinterpreters is not None else ChildRealm
+                child = kind(self.channel, app_group, self.socket_for(app_group), self.init['threads'], preload)
                 self.children[app_group] = child
         child.ready.wait(60)
         if child.failed or not child.ready.is_set():
