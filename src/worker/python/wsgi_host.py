@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import queue
+import select
 import selectors
 import signal
 import socket
@@ -35,6 +36,7 @@ except ImportError:
 
 JOB_HEADER = 'x-scriptalias-job'
 MAX_HEADER_BYTES = 65536
+KEEP_WAIT_S = 0.001  # how long a request thread waits for the next request on its connection
 REASONS = {400: 'Bad Request', 404: 'Not Found', 500: 'Internal Server Error', 502: 'Bad Gateway'}
 HOP_BY_HOP = {'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection'}
 
@@ -480,6 +482,11 @@ class Realm:
                 self.active += 1
             try:
                 keep = self._serve_one(conn, rfile)
+                # Under load the proxy sends its next request on this connection within moments: wait
+                # a little for it here rather than a selector round trip (two thread switches), but
+                # only while no other connection waits for a thread.
+                while keep and not self.stopping and self.work.empty() and select.select([conn], [], [], KEEP_WAIT_S)[0]:
+                    keep = self._serve_one(conn, rfile)
             except Exception:  # the connection is broken; the proxy answers 502 if nothing was sent
                 keep = False
             finally:
