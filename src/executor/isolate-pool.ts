@@ -8,7 +8,7 @@ import type { PreloadEntry, LogMessage } from '../protocol/messages.js';
 import type { Logger } from '../log.js';
 import { createThreadRealms, type ThreadRealm } from '../worker/thread-realms.js';
 import { forwardRequest } from '../protocol/http-bridge.js';
-import { ConnectionPool } from '../protocol/connection-pool.js';
+import { MuxPool } from '../protocol/connection-pool.js';
 import { sendError } from '../http-error.js';
 import { isScriptAliasError } from '../errors.js';
 import { GLOBAL_GROUP } from '../constants.js';
@@ -27,23 +27,22 @@ export function logWorkerMessage(log: Logger, message: LogMessage): void {
 export function createIsolatePool(options: IsolatePoolOptions): Executor {
   const { log } = options;
   const realms = createThreadRealms({ socketDir: options.socketDir, onLog: (m) => logWorkerMessage(log, m) });
-  const pools = new Map<string, ConnectionPool>();
+  const pools = new Map<string, MuxPool>();
   let state: ExecutorStatus['state'] = 'starting';
   let inFlight = 0;
   let served = 0;
 
-  const poolFor = (realm: ThreadRealm): ConnectionPool => {
+  const poolFor = (realm: ThreadRealm): MuxPool => {
     let pool = pools.get(realm.socketPath);
     if (!pool) {
-      pool = new ConnectionPool(realm.socketPath);
+      pool = new MuxPool(realm.socketPath);
       pools.set(realm.socketPath, pool);
     }
     return pool;
   };
   const forward = (realm: ThreadRealm, job: ScriptJob, req: IncomingMessage, res: ServerResponse): void => {
     inFlight++;
-    void forwardRequest(req, res, job, { pool: poolFor(realm) }, { timeoutMs: 0, log })
-      .then(() => { inFlight--; served++; });
+    forwardRequest(req, res, job, { pool: poolFor(realm) }, { timeoutMs: 0, log }, () => { inFlight--; served++; });
   };
 
   return {

@@ -158,8 +158,8 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
   }
 
   function forward(worker: WorkerProcess, p: Pending, socketPath: string): void {
-    void forwardRequest(p.req, p.res, p.job, { pool: worker.poolFor(socketPath) }, { timeoutMs: settings.requestTimeout * 1000, log })
-      .then((outcome) => finished(worker, outcome));
+    forwardRequest(p.req, p.res, p.job, { pool: worker.poolFor(socketPath) }, { timeoutMs: settings.requestTimeout * 1000, log },
+      (outcome) => finished(worker, outcome));
   }
 
   function finished(worker: WorkerProcess, outcome: string): void {

@@ -4,7 +4,7 @@
 // can later live in different processes: a worker is reachable by its socket path alone.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { ConnectionPool } from '../protocol/connection-pool.js';
+import { MuxPool, SocketPool, type StreamPool } from '../protocol/connection-pool.js';
 import { createInterface } from 'node:readline';
 import type { ResolvedProcessGroup, Runtime } from '../config/types.js';
 import type { PreloadEntry, SupervisorMessage, WorkerMessage, ReadyMessage } from '../protocol/messages.js';
@@ -32,7 +32,8 @@ const STARTUP_LIMIT_MS = 60_000;
 
 export class WorkerProcess {
   readonly slot: number;
-  readonly #pools = new Map<string, ConnectionPool>();
+  readonly runtime: Runtime;
+  readonly #pools = new Map<string, StreamPool>();
   readonly startedAt = Date.now();
   readonly ready: Promise<void>;
   state: ProcessState = 'starting';
@@ -50,6 +51,7 @@ export class WorkerProcess {
 
   constructor(options: SpawnOptions) {
     this.slot = options.slot;
+    this.runtime = options.runtime;
     const { settings } = options;
     const env = { ...process.env, ...settings.env };
     const cwd = settings.home ?? process.cwd();
@@ -115,11 +117,12 @@ export class WorkerProcess {
     });
   }
 
-  /** Keep-alive connections to one of this process's realm sockets. */
-  poolFor(socketPath: string): ConnectionPool {
+  /** Reusable streams to one of this process's realm sockets. */
+  poolFor(socketPath: string): StreamPool {
     let pool = this.#pools.get(socketPath);
     if (!pool) {
-      pool = new ConnectionPool(socketPath);
+      // Node workers multiplex streams on one connection; the Python worker takes one per stream.
+      pool = this.runtime === 'node' ? new MuxPool(socketPath) : new SocketPool(socketPath);
       this.#pools.set(socketPath, pool);
     }
     return pool;

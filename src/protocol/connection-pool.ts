@@ -1,27 +1,65 @@
-// Keep-alive connections to one realm's Unix socket, for the HTTP bridge. Idle connections are reused
-// (LIFO: the warmest first); a connection that closes while idle is dropped. No request timeouts or
-// retries here: the bridge decides what a broken connection means for its request.
+// Connections from the proxy to one realm's Unix socket, for the HTTP bridge: each exchange borrows a
+// byte stream, sends one HTTP/1.1 request on it and gives it back when the answer was read whole.
+// Two kinds, chosen by what the realm speaks (docs/worker-protocol.md):
+// - SocketPool: one Unix-socket connection per stream (the Python worker);
+// - MuxPool: streams multiplexed over one connection (JS realms): a loop turn's requests share one
+//   write and their answers one read.
+// Idle streams are reused LIFO (the warmest first). No timeouts or retries here: the bridge decides
+// what a broken stream means for its request.
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { MuxSession } from './mux.js';
 
-export class ConnectionPool {
+export interface StreamPool {
   readonly socketPath: string;
-  readonly #idle: net.Socket[] = [];
-  readonly #all = new Set<net.Socket>();
-  #closed = false;
+  /** An idle stream, or a new one (already connecting: writes are queued until it is up). */
+  acquire(): Duplex;
+  /** Give back a stream whose last answer was read whole. */
+  release(stream: Duplex): void;
+  /** Close every stream (in-flight ones too). */
+  destroy(): void;
+}
+
+abstract class IdleStreams implements StreamPool {
+  readonly socketPath: string;
+  readonly #idle: Duplex[] = [];
+  protected closed = false;
 
   constructor(socketPath: string) {
     this.socketPath = socketPath;
   }
 
-  /** An idle connection, or a new one (already connecting: writes are queued until it is up). */
-  acquire(): net.Socket {
+  protected abstract create(): Duplex;
+
+  acquire(): Duplex {
     for (;;) {
-      const socket = this.#idle.pop();
-      if (!socket) break;
-      socket.removeListener('close', this.#onIdleClose);
-      socket.removeListener('error', ignore);
-      if (!socket.destroyed) return socket;
+      const stream = this.#idle.pop();
+      if (!stream) return this.create();
+      stream.removeListener('error', ignore);
+      if (!stream.destroyed) return stream;
     }
+  }
+
+  release(stream: Duplex): void {
+    if (this.closed || stream.destroyed) {
+      stream.destroy();
+      return;
+    }
+    // An idle stream's error is its close; the pool drops it lazily in acquire() (destroyed check).
+    stream.on('error', ignore);
+    this.#idle.push(stream);
+  }
+
+  destroy(): void {
+    this.closed = true;
+    this.#idle.length = 0;
+  }
+}
+
+export class SocketPool extends IdleStreams {
+  readonly #all = new Set<net.Socket>();
+
+  protected create(): Duplex {
     const socket = net.createConnection(this.socketPath);
     socket.setNoDelay(true);
     this.#all.add(socket);
@@ -29,29 +67,31 @@ export class ConnectionPool {
     return socket;
   }
 
-  /** Give back a connection whose last answer was read whole. */
-  release(socket: net.Socket): void {
-    if (this.#closed || socket.destroyed) {
-      socket.destroy();
-      return;
+  override destroy(): void {
+    super.destroy();
+    for (const socket of this.#all) socket.destroy();
+  }
+}
+
+export class MuxPool extends IdleStreams {
+  #session: MuxSession | null = null;
+
+  protected create(): Duplex {
+    let session = this.#session;
+    if (!session || session.closed) {
+      const socket = net.createConnection(this.socketPath);
+      session = new MuxSession(socket);
+      this.#session = session;
     }
-    socket.on('close', this.#onIdleClose);
-    socket.on('error', ignore);
-    this.#idle.push(socket);
+    return session.open();
   }
 
-  readonly #onIdleClose = function (this: net.Socket): void {
-    // `this` is the socket; the pool drops it lazily in acquire() (destroyed check).
-  };
-
-  /** Close every connection (in-flight ones too). */
-  destroy(): void {
-    this.#closed = true;
-    for (const socket of this.#all) socket.destroy();
-    this.#idle.length = 0;
+  override destroy(): void {
+    super.destroy();
+    this.#session?.destroy();
   }
 }
 
 function ignore(): void {
-  // An idle connection's error is its close; nothing waits on it.
+  // see release()
 }

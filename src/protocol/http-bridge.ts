@@ -1,21 +1,21 @@
 // The proxy side of the worker wire protocol: one request to a realm's Unix socket as plain
 // keep-alive HTTP/1.1, and its answer back to the client, with backpressure both ways.
-// Hand-rolled on a pooled net.Socket instead of http.request: the Node HTTP client machinery
+// Hand-rolled on a pooled byte stream (connection-pool.ts) instead of http.request: the Node HTTP client machinery
 // (ClientRequest, Agent, IncomingMessage, pipe) cost ~40 µs per request on the proxy's busy core
 // (bench: the pool path ran no faster than redbird -> node). The worker side is a real HTTP server.
 // Failures: connection lost before the answer → 502, past timeoutMs → 504; once the answer started,
 // the client connection is cut instead. Never throws.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ScriptJob } from './job.js';
 import { encodeJob } from './job.js';
 import { JOB_HEADER } from '../constants.js';
 import { sendError } from '../http-error.js';
 import type { Logger } from '../log.js';
-import type { ConnectionPool } from './connection-pool.js';
+import type { StreamPool } from './connection-pool.js';
 
 export interface ForwardTarget {
-  readonly pool: ConnectionPool;
+  readonly pool: StreamPool;
 }
 
 export type ForwardOutcome = 'ok' | 'crashed' | 'timeout' | 'client-aborted';
@@ -27,16 +27,29 @@ const MAX_HEAD_BYTES = 64 * 1024;
 const CRLF = Buffer.from('\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
+/** The exchange a stream currently serves: its listeners are attached once, not per request. */
+const kExchange = Symbol('exchange');
+type BridgeStream = Duplex & { [kExchange]?: Exchange | null };
+
+function bind(stream: BridgeStream, exchange: Exchange): void {
+  if (!(kExchange in stream)) {
+    stream.on('data', (chunk: Buffer) => stream[kExchange]?.onData(chunk));
+    stream.on('error', (err: Error) => stream[kExchange]?.onBroken(err));
+    stream.on('close', () => stream[kExchange]?.onBroken());
+  }
+  stream[kExchange] = exchange;
+}
+
 type State = 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-end' | 'trailer' | 'until-close' | 'done';
 
 class Exchange {
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   readonly #job: ScriptJob;
-  readonly #pool: ConnectionPool;
+  readonly #pool: StreamPool;
   readonly #log: Logger;
   readonly #resolve: (outcome: ForwardOutcome) => void;
-  readonly #socket: Socket;
+  readonly #socket: BridgeStream;
   #state: State = 'head';
   #head: Buffer | null = null;
   #remaining = 0;
@@ -47,7 +60,7 @@ class Exchange {
   #settled = false;
   #paused = false;
 
-  constructor(req: IncomingMessage, res: ServerResponse, job: ScriptJob, pool: ConnectionPool, log: Logger, resolve: (o: ForwardOutcome) => void) {
+  constructor(req: IncomingMessage, res: ServerResponse, job: ScriptJob, pool: StreamPool, log: Logger, resolve: (o: ForwardOutcome) => void) {
     this.#req = req;
     this.#res = res;
     this.#job = job;
@@ -58,10 +71,7 @@ class Exchange {
   }
 
   start(timeoutMs: number): void {
-    const socket = this.#socket;
-    socket.on('data', this.#onData);
-    socket.on('error', this.#onBroken);
-    socket.on('close', this.#onBroken);
+    bind(this.#socket, this);
     this.#res.on('close', this.#onClientClose);
     if (timeoutMs > 0) {
       this.#timer = setTimeout(this.#onTimeout, timeoutMs);
@@ -104,7 +114,7 @@ class Exchange {
     });
   }
 
-  readonly #onData = (chunk: Buffer): void => {
+  onData(chunk: Buffer): void {
     let data: Buffer = chunk;
     if (this.#state === 'head') {
       const buffered: Buffer = this.#head ? Buffer.concat([this.#head, chunk]) : chunk;
@@ -119,7 +129,7 @@ class Exchange {
       data = buffered.subarray(end + 4);
     }
     this.#body(data);
-  };
+  }
 
   /** Parses the status line and headers and writes them to the client. */
   #startAnswer(text: string): boolean {
@@ -167,10 +177,12 @@ class Exchange {
       switch (this.#state) {
         case 'length': {
           const take = Math.min(this.#remaining, data.length - offset);
-          this.#write(data.subarray(offset, offset + take));
+          const piece = offset === 0 && take === data.length ? data : data.subarray(offset, offset + take);
           offset += take;
           this.#remaining -= take;
-          if (this.#remaining === 0) this.#complete();
+          // The last piece goes with end(): head and body leave in one write.
+          if (this.#remaining === 0) this.#complete(piece);
+          else this.#write(piece);
           break;
         }
         case 'until-close':
@@ -224,9 +236,10 @@ class Exchange {
     if (this.#state !== 'done') this.#socket.resume();
   };
 
-  #complete(): void {
+  #complete(last?: Buffer): void {
     this.#state = 'done';
-    this.#res.end();
+    if (last !== undefined && last.length > 0) this.#res.end(last);
+    else this.#res.end();
     this.#detach();
     // Reuse the connection only when both directions are whole (a worker may answer before it read
     // the whole request body; that connection is mid-request and must go).
@@ -246,9 +259,7 @@ class Exchange {
       this.#res.removeListener('drain', this.#onClientDrain);
       socket.resume();
     }
-    socket.removeListener('data', this.#onData);
-    socket.removeListener('error', this.#onBroken);
-    socket.removeListener('close', this.#onBroken);
+    socket[kExchange] = null;
     this.#res.removeListener('close', this.#onClientClose);
     if (this.#timer) clearTimeout(this.#timer);
   }
@@ -275,13 +286,13 @@ class Exchange {
     this.#settle(outcome);
   }
 
-  readonly #onBroken = (err?: Error | boolean): void => {
+  onBroken(err?: Error): void {
     if (this.#state === 'done') return;
     if (this.#state !== 'until-close') {
       this.#log.error({ code: 'SA_ERR_SCRIPT_CRASHED', reqId: this.#job.reqId, err: err instanceof Error ? err.message : 'connection closed' }, 'worker connection lost');
     }
     this.#abort('crashed', 'SA_ERR_SCRIPT_CRASHED');
-  };
+  }
 
   readonly #onClientClose = (): void => {
     if (this.#state === 'done' || this.#res.writableFinished) return;
@@ -302,6 +313,7 @@ class Exchange {
 }
 
 export function forwardRequest(req: IncomingMessage, res: ServerResponse, job: ScriptJob, target: ForwardTarget,
-  options: { readonly timeoutMs: number; readonly log: Logger }): Promise<ForwardOutcome> {
-  return new Promise((resolve) => new Exchange(req, res, job, target.pool, options.log, resolve).start(options.timeoutMs));
+  options: { readonly timeoutMs: number; readonly log: Logger }, onDone: (outcome: ForwardOutcome) => void): void {
+  // A callback, not a promise: no microtask hop between an answer and the next queued request.
+  new Exchange(req, res, job, target.pool, options.log, onDone).start(options.timeoutMs);
 }

@@ -1,6 +1,10 @@
-// A realm's HTTP server on its Unix socket (the worker side of the wire protocol): each request
-// carries its ScriptJob in one header; a job for another application group, or none, is refused.
+// A realm's HTTP server on its Unix socket (the worker side of the wire protocol): the proxy's
+// connection carries multiplexed streams (protocol/mux.ts), each handed to a real http.Server as a
+// connection, so scripts get genuine IncomingMessage/ServerResponse objects. Each request carries its
+// ScriptJob in one header; a job for another application group, or none, is refused.
 import http, { type Server } from 'node:http';
+import net from 'node:net';
+import { MuxSession } from '../protocol/mux.js';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import type { PreloadEntry, PreloadResult, LogMessage } from '../protocol/messages.js';
@@ -30,6 +34,8 @@ export function createScriptServer(options: { socketPath: string; applicationGro
   const { socketPath, applicationGroup, log } = options;
   const cache = createScriptCache();
   const counters: RunCounters = { inFlight: 0, served: 0 };
+  const sessions = new Set<MuxSession>();
+  let onIdle: (() => void) | null = null;
   const server: Server = http.createServer((req, res) => {
     let job: ScriptJob;
     try {
@@ -45,18 +51,25 @@ export function createScriptServer(options: { socketPath: string; applicationGro
     runScript(cache, job, req, res, ({ code, reqId, script, err, status }) => {
       log({ type: 'log', level: status >= 500 ? 'error' : 'info', code, reqId, script, appGroup: applicationGroup, msg: status >= 500 ? 'script failed' : 'script refused', err: stackOf(err) });
     }, counters);
+    // After runScript's own 'close' listener, which counts the request as done.
+    res.once('close', () => { if (counters.inFlight === 0) onIdle?.(); });
   });
   // The proxy keeps connections open and reuses them: never time idle ones out from this side
   // (a close racing a reuse would fail a healthy request), and never cap a long upload.
   server.keepAliveTimeout = 0;
   server.requestTimeout = 0;
   server.headersTimeout = 0;
+  const listener = net.createServer((socket) => {
+    const session = new MuxSession(socket, (stream) => server.emit('connection', stream));
+    sessions.add(session);
+    socket.once('close', () => sessions.delete(session));
+  });
 
   return {
     async listen() {
       rmSync(socketPath, { force: true });
-      server.listen(socketPath);
-      await once(server, 'listening');
+      listener.listen(socketPath);
+      await once(listener, 'listening');
     },
     async preload(entries) {
       const results: PreloadResult[] = [];
@@ -72,12 +85,16 @@ export function createScriptServer(options: { socketPath: string; applicationGro
       return results;
     },
     async close(gracefulMs) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const deadline = setTimeout(() => server.closeAllConnections(), gracefulMs);
-      deadline.unref();
-      await closed;
-      clearTimeout(deadline);
+      // The proxy sends nothing new to a realm it stops; wait for the requests it already sent.
+      listener.close();
+      if (counters.inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          const deadline = setTimeout(resolve, gracefulMs);
+          deadline.unref();
+          onIdle = () => { clearTimeout(deadline); resolve(); };
+        });
+      }
+      for (const session of sessions) session.destroy();
       rmSync(socketPath, { force: true });
     },
     inFlight: () => counters.inFlight,

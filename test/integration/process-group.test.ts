@@ -4,6 +4,7 @@
 import test from 'ava';
 import http from 'node:http';
 import { copyFileSync } from 'node:fs';
+import { once } from 'node:events';
 import path from 'node:path';
 import { waitFor } from '../helpers/events.js';
 import { startProxy, tempDir, json, request, type TestProxy } from '../helpers/proxy.js';
@@ -14,7 +15,7 @@ interface Report { pid: number; count: number; loadedAt: number; now: number; ap
 
 async function poolProxy(t: Parameters<typeof startProxy>[0], groups: Record<string, unknown>, aliases: unknown[]): Promise<TestProxy> {
   const dir = tempDir(t);
-  for (const name of ['report.cjs', 'crash.cjs', 'hang.cjs']) copyFileSync(fixture('pool', name), path.join(dir, name));
+  for (const name of ['report.cjs', 'crash.cjs', 'hang.cjs', 'flood.cjs']) copyFileSync(fixture('pool', name), path.join(dir, name));
   return startProxy(t, { plugins: { scriptalias: { processGroups: groups, scriptAlias: aliases } } }, dir);
 }
 
@@ -161,4 +162,34 @@ test('kill -9 of a worker under load: only its in-flight requests fail and the p
     return ready.length === 2 && !ready.some((p) => p.pid === victim) ? ready : undefined;
   });
   t.is(back.length, 2);
+});
+
+test('a client that stops reading stalls only its own stream: the script waits for drain with bounded bytes out, other requests flow', async (t) => {
+  const MiB = 1 << 20;
+  const proxy = await poolProxy(t, { g: { processes: 1, threads: 4 } },
+    [{ url: '/f', path: 'flood.cjs', processGroup: 'g', applicationGroup: '%{GLOBAL}' }]);
+  const req = http.get(`${proxy.url}/f/flood?mb=64`);
+  t.teardown(() => req.destroy());
+  const [res] = await once(req, 'response') as [http.IncomingMessage];
+  res.pause();
+  interface Progress { sent: number; waiting: boolean; done: boolean }
+  // Stalled = waiting for 'drain' with the same count on 10 consecutive looks (each look is itself a
+  // request to the same worker process, so it also shows the paused stream blocks no one else).
+  let last = -1;
+  let same = 0;
+  const stalled = await waitFor('the script to stall on drain', async () => {
+    const p = (await json<Progress>(proxy.url, '/f/progress')).body;
+    if (p.done) return p;
+    same = p.waiting && p.sent === last ? same + 1 : 0;
+    last = p.sent;
+    return same >= 10 ? p : undefined;
+  });
+  t.log(`stalled after ${stalled.sent} bytes`);
+  t.false(stalled.done, 'the script wrote all 64 MiB into buffers although the client read nothing');
+  t.true(stalled.sent < 24 * MiB, `${stalled.sent} bytes left the script while the client read nothing`);
+  let received = 0;
+  res.on('data', (chunk: Buffer) => { received += chunk.length; });
+  res.resume();
+  await once(res, 'end');
+  t.is(received, 64 * MiB);
 });

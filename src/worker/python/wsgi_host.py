@@ -543,7 +543,7 @@ class Realm:
         res = Response(conn, method == 'HEAD')
         raw_job = header_map.get(JOB_HEADER)
         try:
-            job = json.loads(base64.urlsafe_b64decode(raw_job + '=' * (-len(raw_job) % 4)).decode('utf-8')) if raw_job else None
+            job = json.loads(raw_job) if raw_job else None
         except (ValueError, TypeError):
             job = None
         if job is None or job.get('applicationGroup') != self.app_group:
