@@ -76,7 +76,9 @@ export class MuxSession {
     }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      // After the poll phase: every request read in this loop turn goes out in one write.
+      // At the end of this callback: what one read produced (the worker: all answers to one batch of
+      // requests) leaves in one write. (setImmediate batched more but made the stages wait on each other:
+      // -10 % req/s at wrk -c32.)
       process.nextTick(this.#flush);
     }
   }
