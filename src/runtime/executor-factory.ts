@@ -15,7 +15,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** Worker entry points: the compiled Node worker and the Python worker shipped as source. */
 export const WORKER_ENTRY = {
   node: path.resolve(here, '..', 'worker', 'process-main.js'),
-  python: path.resolve(here, '..', '..', '..', 'src', 'worker', 'python', 'wsgi_host.py'),
+  python: path.resolve(here, '..', '..', '..', 'src', 'worker', 'python', 'launch.py'),
 } as const;
 
 export interface FactoryContext {
