@@ -15,12 +15,12 @@ import { scriptAlias } from '../../dist/plugin/index.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const workloads = path.resolve(process.argv[2] ?? path.join(here, '..', '.harness', 'workloads'));
 const python = process.env.SCRIPTALIAS_PYTHON ?? '/usr/bin/python3';
-const MiB = 1024;
+const KB_PER_MIB = 1024; // /proc reports kB
 
 function memory(pid) {
   const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
   const pss = Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))[1]);
-  return { rss: rss / MiB, pss: pss / MiB };
+  return { rss: rss / KB_PER_MIB, pss: pss / KB_PER_MIB };
 }
 
 async function load(port, urlPath, total) {
@@ -57,7 +57,7 @@ for (const [name, executor, url, target] of [['JS worker (node, app.js)', 'pool:
 }
 const bare = (cmd, args) => {
   const out = execFileSync(cmd, args, { encoding: 'utf8' });
-  return Number(/VmRSS:\s+(\d+)/.exec(out)[1]) / MiB;
+  return Number(/VmRSS:\s+(\d+)/.exec(out)[1]) / KB_PER_MIB;
 };
 const bareNode = bare(process.execPath, ['-e', "setTimeout(() => process.stdout.write(require('fs').readFileSync('/proc/self/status','utf8')), 200)"]);
 const bareFlask = bare(python, ['-c', "import flask; print(open('/proc/self/status').read())"]);

@@ -49,10 +49,6 @@ export class MuxSession {
     return this.#closed;
   }
 
-  get streamCount(): number {
-    return this.#streams.size;
-  }
-
   open(): MuxStream {
     const id = this.#nextId;
     this.#nextId = id === 0xffffffff ? 1 : id + 1;
@@ -254,9 +250,7 @@ export class MuxStream extends Duplex {
     const whole = this.writableFinished && this.readableEnded;
     if (!this.#peerGone && !whole) this.#session.frame(this.id, FrameType.Reset, 0);
     this.#session.forget(this.id);
-    if (this.#blocked) {
-      this.#blocked = null;
-    }
+    this.#blocked = null; // a write waiting for credit is dropped with the stream
     callback(err);
   }
 

@@ -36,6 +36,8 @@ except ImportError:
 JOB_HEADER = 'x-scriptalias-job'
 MAX_HEADER_BYTES = 65536
 RELOAD_CHECK_S = 0.1
+BAD_REQUEST_ANSWER = b'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'
+HERE = os.path.dirname(os.path.abspath(__file__))
 KEEP_WAIT_S = 0.001  # how long a request thread waits for the next request on its connection
 REASONS = {400: 'Bad Request', 404: 'Not Found', 500: 'Internal Server Error', 502: 'Bad Gateway'}
 HOP_BY_HOP = {'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection'}
@@ -521,14 +523,14 @@ class Realm:
         else:
             lines = self._read_head_lines(rfile)
             if lines is None:
-                conn.sendall(b'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+                conn.sendall(BAD_REQUEST_ANSWER)
                 return False
             if not lines:
                 return False
         try:
             method, target, version = lines[0].split(' ', 2)
         except ValueError:
-            conn.sendall(b'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+            conn.sendall(BAD_REQUEST_ANSWER)
             return False
         headers = []
         for hline in lines[1:]:
@@ -560,7 +562,7 @@ class Realm:
         try:
             body = Input(rfile, int(length) if length is not None and not chunked else None, chunked)
         except ValueError:
-            conn.sendall(b'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+            conn.sendall(BAD_REQUEST_ANSWER)
             return False
         res = Response(conn, method == 'HEAD')
         raw_job = header_map.get(JOB_HEADER)
@@ -693,6 +695,21 @@ class Realm:
 
 # ---------------------------------------------------------------- realms in child processes
 
+def relay_realm_messages(realm, stream, sink):
+    """Reads a realm's JSON lines (child process or sub-interpreter): 'realm-ready' marks it ready with
+    its preload results; anything else (logs) goes to the worker's channel. Returns at end of stream."""
+    for raw in stream:
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            continue
+        if message.get('type') == 'realm-ready':
+            realm.preloads = message.get('preloads', [])
+            realm.ready.set()
+        else:
+            sink.send(message)
+
+
 class ChildRealm:
     """An application group other than %{GLOBAL}: a child process of this worker (`--realm`)."""
 
@@ -702,7 +719,7 @@ class ChildRealm:
         spec = base64.urlsafe_b64encode(json.dumps({'appGroup': app_group, 'socket': socket_path, 'threads': threads,
                                                     'preload': preload}).encode()).decode()
         import subprocess  # only for this fallback: not loading it keeps every worker ~2 MiB smaller
-        self.proc = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'launch.py'), '--realm', spec],
+        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, 'launch.py'), '--realm', spec],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
         self.ready = threading.Event()
         self.preloads = []
@@ -710,16 +727,7 @@ class ChildRealm:
         threading.Thread(target=self._read, args=(sink,), daemon=True).start()
 
     def _read(self, sink):
-        for raw in self.proc.stdout:
-            try:
-                message = json.loads(raw)
-            except ValueError:
-                continue
-            if message.get('type') == 'realm-ready':
-                self.preloads = message.get('preloads', [])
-                self.ready.set()
-            else:
-                sink.send(message)
+        relay_realm_messages(self, self.proc.stdout, sink)
         if not self.ready.is_set():
             self.failed = 'application group process exited during start'
             self.ready.set()
@@ -745,7 +753,7 @@ class SubRealm:
         spec = json.dumps({'appGroup': app_group, 'socket': socket_path, 'threads': threads, 'preload': preload,
                            'logFd': write_fd})
         code = ('import sys\nsys.path.insert(0, %r)\nimport wsgi_host\nwsgi_host.serve_in_subinterpreter(%r)\n'
-                % (os.path.dirname(os.path.abspath(__file__)), spec))
+                % (HERE, spec))
         self.interp = _subinterpreters.create(isolated=False)
         threading.Thread(target=self._read, args=(sink, read_fd), daemon=True).start()
         threading.Thread(target=self._run, args=(code,), daemon=True).start()
@@ -759,16 +767,7 @@ class SubRealm:
 
     def _read(self, sink, read_fd):
         with os.fdopen(read_fd, 'rb') as stream:
-            for raw in stream:
-                try:
-                    message = json.loads(raw)
-                except ValueError:
-                    continue
-                if message.get('type') == 'realm-ready':
-                    self.preloads = message.get('preloads', [])
-                    self.ready.set()
-                else:
-                    sink.send(message)
+            relay_realm_messages(self, stream, sink)
 
     def stop(self):
         pass  # sub-interpreters end with the process
