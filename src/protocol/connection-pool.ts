@@ -12,7 +12,8 @@ import { MuxSession } from './mux.js';
 
 export interface StreamPool {
   readonly socketPath: string;
-  /** An idle stream, or a new one (already connecting: writes are queued until it is up). */
+  /** An idle stream, or a new one (already connecting: writes are queued until it is up). The caller
+   *  keeps an 'error' listener on it for as long as the stream lives, also while it is idle. */
   acquire(): Duplex;
   /** Give back a stream whose last answer was read whole. */
   release(stream: Duplex): void;
@@ -35,7 +36,6 @@ abstract class IdleStreams implements StreamPool {
     for (;;) {
       const stream = this.#idle.pop();
       if (!stream) return this.create();
-      stream.removeListener('error', ignore);
       if (!stream.destroyed) return stream;
     }
   }
@@ -45,8 +45,8 @@ abstract class IdleStreams implements StreamPool {
       stream.destroy();
       return;
     }
-    // An idle stream's error is its close; the pool drops it lazily in acquire() (destroyed check).
-    stream.on('error', ignore);
+    // An idle stream that breaks is dropped lazily in acquire() (destroyed check). Its 'error' is
+    // heard by the borrower's listener, which stays for the stream's life (http-bridge binds once).
     this.#idle.push(stream);
   }
 
@@ -90,8 +90,4 @@ export class MuxPool extends IdleStreams {
     super.destroy();
     this.#session?.destroy();
   }
-}
-
-function ignore(): void {
-  // see release()
 }
