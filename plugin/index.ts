@@ -5,7 +5,7 @@ import path from 'node:path';
 import { loadConfigFile, resolveConfigObject } from '../src/config/index.js';
 import { ScriptAliasRuntime, type ReloadReport, type RuntimeStatus } from '../src/runtime/runtime.js';
 import type { ResolvedConfig } from '../src/config/types.js';
-import { attachToRedbird, listeningPort, registerRoutes } from './redbird-adapter.js';
+import { attachToRedbird, registerRoutes } from './redbird-adapter.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import { serializeError, ConfigError, formatIssue } from '../src/errors.js';
 
@@ -55,7 +55,7 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
   const withRoutes = options.registerRoutes ?? true;
   let current = source;
   const config = await loadConfig(source, options);
-  const runtime = await ScriptAliasRuntime.create(config, { log, serverPort: listeningPort(redbird) });
+  const runtime = await ScriptAliasRuntime.create(config, { log });
   const detach = attachToRedbird(redbird, (req, res) => runtime.handle(req, res));
   let unregister = withRoutes ? await registerRoutes(redbird, config.routes) : () => undefined;
 

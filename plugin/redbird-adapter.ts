@@ -34,19 +34,6 @@ export function attachToRedbird(redbird: Redbird, take: RequestTaker): () => voi
   return () => { for (const step of undo) step(); };
 }
 
-/** The port redbird's HTTP server listens on (0 until it listens); read once, then cached. */
-export function listeningPort(redbird: Redbird): () => number {
-  let port = 0;
-  return () => {
-    if (port === 0) {
-      // server.address() is a getsockname() call: too dear for every request.
-      const address = (redbird as unknown as RedbirdServers).server?.address();
-      port = typeof address === 'object' && address !== null ? address.port : 0;
-    }
-    return port;
-  };
-}
-
 export function httpServerOf(redbird: Redbird): Server | undefined {
   return (redbird as unknown as RedbirdServers).server;
 }

@@ -1,11 +1,11 @@
 // `scriptalias serve`: builds redbird from a proxy.json, attaches the plugin, then listens; wires
 // config-file watching and SIGHUP to reload. Process groups are warm before the port opens.
 import http, { type Server } from 'node:http';
-import { once } from 'node:events';
 import { Redbird } from 'redbird';
 import { scriptAlias, loadConfig, type ScriptAliasHandle } from './index.js';
 import { watchConfigFile, type ConfigWatcher } from './watch.js';
 import { startStatusEndpoint } from './status-endpoint.js';
+import { deferredTlsServers, listenNow, type RedbirdCertificates } from './tls-listeners.js';
 import type { Logger } from '../src/log.js';
 
 export interface ServeOptions {
@@ -19,6 +19,9 @@ export interface ServeOptions {
 export interface RunningProxy {
   readonly port: number;
   readonly url: string;
+  /** The HTTPS listeners' ports (proxy.ssl order) and base URLs; empty without proxy.ssl. */
+  readonly httpsPorts: readonly number[];
+  readonly httpsUrls: readonly string[];
   readonly plugin: ScriptAliasHandle;
   readonly redbird: Redbird;
   /** Re-read the config file and apply it (what SIGHUP and file changes do). */
@@ -51,41 +54,63 @@ export async function serve(file: string, options: ServeOptions): Promise<Runnin
   const port = options.port ?? config.proxy.port;
   const host = config.proxy.host;
   const deferred = deferredListen();
-  const redbird = new Redbird({
+  let plugin: ScriptAliasHandle | null = null;
+  let redbird: Redbird | null = null;
+  const tlsServers = deferredTlsServers(() => plugin?.config ?? null, () => redbird as unknown as RedbirdCertificates | null);
+  const ssl = config.proxy.ssl.map((listener) => ({
+    ...listener.options,
+    port: listener.port, ip: listener.ip ?? host, key: listener.key, cert: listener.cert,
+    ...(listener.ca.length > 0 ? { ca: [...listener.ca] } : {}),
+    serverModule: tlsServers.moduleFor(listener.options.http2 === true),
+  }));
+  redbird = new Redbird({
     ...config.proxy.redbird,
+    ...(ssl.length > 0 ? { ssl } : {}),
     port: port === 0 ? 8080 : port,
     host,
     serverModule: deferred.module,
     // redbird logs every unrouted request at warn: keep its errors only, and nothing when we are silent.
     logger: { name: 'redbird', level: log.level === 'silent' ? 'silent' : 'error' },
   } as unknown as ConstructorParameters<typeof Redbird>[0]);
-  let plugin: ScriptAliasHandle;
+  const proxy = redbird;
+  let attached: ScriptAliasHandle;
   try {
-    plugin = await scriptAlias(redbird, file, { log });
+    attached = await scriptAlias(proxy, file, { log });
   } catch (err) {
-    await redbird.close().catch(() => undefined);
+    await proxy.close().catch(() => undefined);
     throw err;
   }
+  plugin = attached;
   const server = deferred.servers[0];
   if (!server) throw new Error('redbird created no HTTP server');
+  // Every listener opens only now that the plugin is ready (warm groups, routes registered).
+  let actualPort: number;
+  let httpsPorts: number[];
   try {
-    const realListen = http.Server.prototype.listen as (this: Server, port: number, host: string) => Server;
-    realListen.call(server, port, host);
-    await once(server, 'listening');
+    actualPort = await listenNow(server, port, host);
+    httpsPorts = [];
+    for (const [index, tlsServer] of tlsServers.servers.entries()) {
+      const listener = config.proxy.ssl[index]!;
+      httpsPorts.push(await listenNow(tlsServer, listener.port, listener.ip ?? host));
+    }
   } catch (err) {
-    await plugin.destroy();
-    await redbird.close().catch(() => undefined);
+    await attached.destroy();
+    for (const tlsServer of tlsServers.servers) tlsServer.close();
+    await proxy.close().catch(() => undefined);
     throw err;
   }
-  const address = server.address();
-  const actualPort = typeof address === 'object' && address !== null ? address.port : port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
-  log.info({ url, config: file }, 'scriptalias listening');
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${urlHost}:${actualPort}`;
+  const httpsUrls = httpsPorts.map((p, i) => {
+    const ip = config.proxy.ssl[i]!.ip ?? host;
+    return `https://${ip.includes(':') ? `[${ip}]` : ip}:${p}`;
+  });
+  log.info({ url, ...(httpsUrls.length > 0 ? { https: httpsUrls } : {}), config: file }, 'scriptalias listening');
 
   const reload = async (): Promise<void> => {
-    await plugin.reload(file);
+    await attached.reload(file);
   };
-  const statusEndpoint = config.statusSocket ? await startStatusEndpoint(config.statusSocket, () => plugin.status(), () => plugin.reload(file)) : null;
+  const statusEndpoint = config.statusSocket ? await startStatusEndpoint(config.statusSocket, () => attached.status(), () => attached.reload(file)) : null;
   let watcher: ConfigWatcher | null = null;
   if (options.watch ?? true) watcher = await watchConfigFile(file, () => void reload());
   const onHangup = (): void => void reload();
@@ -96,18 +121,22 @@ export async function serve(file: string, options: ServeOptions): Promise<Runnin
     await watcher?.close();
     await statusEndpoint?.close();
   };
+  const closeTls = (): void => {
+    for (const tlsServer of tlsServers.servers) (tlsServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+  };
   return {
-    port: actualPort, url, plugin, redbird, reload,
+    port: actualPort, url, httpsPorts, httpsUrls, plugin: attached, redbird: proxy, reload,
     async close() {
       await stopWatching();
-      await plugin.close();
-      await redbird.close();
+      await attached.close();
+      await proxy.close();
     },
     async destroy() {
       await stopWatching();
-      await plugin.destroy();
+      await attached.destroy();
       server.closeAllConnections();
-      await redbird.close();
+      closeTls();
+      await proxy.close();
     },
   };
 }

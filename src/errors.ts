@@ -23,6 +23,8 @@ export const ERROR_CATALOGUE = {
   SA_ERR_CONFIG_DUPLICATE_URL: { summary: 'two aliases in one context have the same URL-path' },
   SA_ERR_CONFIG_ENV_UNSET: { summary: 'a %{ENV:NAME} group name refers to an unset environment variable' },
   SA_ERR_CONFIG_PYTHON: { summary: 'the Python executable of a group cannot be run' },
+  SA_ERR_CONFIG_TLS: { summary: 'a key, certificate or CA file of an HTTPS listener or SSL virtual host is missing, unreadable, not PEM, or the key does not match the certificate' },
+  SA_ERR_CONFIG_TRUST: { summary: 'a trustedProxies entry is not an address or CIDR range, or trustedProxyHeaders names two headers of one purpose' },
   SA_ERR_ROUTE_BAD_PATH: { statusCode: 400, summary: 'the request path is malformed (bad %-escape, %00, .. above the root, invalid UTF-8 for a JS script)' },
   SA_ERR_ROUTE_NOT_FOUND: { statusCode: 404, summary: 'no script or file for this path (also encoded slashes and paths leaving their root)' },
   SA_ERR_ROUTE_FORBIDDEN: { statusCode: 403, summary: 'a directory was named as a script (no index)' },

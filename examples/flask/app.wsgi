@@ -1,6 +1,6 @@
 # An unmodified Flask application, served as a WSGI script (mod_wsgi style: the module-level
 # `application` is the WSGI callable). Flask comes from Debian's python3-flask.
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, request, url_for
 
 application = Flask(__name__)
 
@@ -19,3 +19,9 @@ def echo():
 @application.route('/users/<int:user_id>')
 def user(user_id):
     return jsonify(user=user_id, path_info=request.environ.get('PATH_INFO'))
+
+
+@application.route('/where')
+def where():
+    # Behind a TLS listener (or a trusted proxy that says https) this starts with https://.
+    return jsonify(external=url_for('user', user_id=1, _external=True), secure=request.is_secure)

@@ -6,11 +6,13 @@ import path from 'node:path';
 import type { ConfigIssue } from '../errors.js';
 import type {
   GroupSpec, ResolvedConfig, ResolvedContext, ResolvedProcessGroup, ResolvedScriptAlias, ResolvedScriptDirectory,
-  ResolvedStaticAlias, ResolvedRoute,
+  ResolvedStaticAlias, ResolvedRoute, ResolvedTlsListener, ResolvedTrust,
 } from './types.js';
 import { parseDirective, type DirectiveEntry } from './directive.js';
 import { parseGroupSpec, isPreloadable } from './group-spec.js';
 import { createRules, type Rules } from './rules.js';
+import { checkTlsFiles, type RawTlsFiles } from './tls-files.js';
+import { parseProxyAddress, purposeOf } from '../routing/forwarded.js';
 import { DEFAULT_CALLABLE, GLOBAL_TOKEN, RESOURCE_TOKEN } from '../constants.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- raw config is schema-checked JSON */
@@ -26,6 +28,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
   const issues: ConfigIssue[] = [];
   const baseDir = path.dirname(file);
   const rules = createRules(file, baseDir, env, issues);
+  const pushIssue = (issue: Omit<ConfigIssue, 'file'>): void => { issues.push({ file, ...issue }); };
   const block: Raw = raw.plugins?.scriptalias ?? {};
   const python: string = block.python ?? 'python3';
   const scriptReloading: boolean = block.scriptReloading ?? true;
@@ -117,7 +120,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
 
   const server: ResolvedContext = {
     pointer: BLOCK, serverName: block.serverName ?? 'localhost', serverAliases: [], documentRoot: null, alias: [],
-    scriptAlias: scriptAliases(block.scriptAlias, BLOCK), scriptDirectories: [],
+    scriptAlias: scriptAliases(block.scriptAlias, BLOCK), scriptDirectories: [], ssl: null,
   };
   const warnings: { code: string; pointer: string; message: string }[] = [];
   const virtualHosts: ResolvedContext[] = (block.virtualHosts ?? []).map((vhost: Raw, index: number): ResolvedContext => {
@@ -145,21 +148,48 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
         }
       }
     }
+    const ssl = vhost.ssl === undefined ? null : checkTlsFiles(vhost.ssl as RawTlsFiles, `${pointer}/ssl`, baseDir, pushIssue);
     return {
-      pointer, serverName: vhost.serverName, serverAliases: vhost.serverAliases ?? [], documentRoot, alias, scriptAlias, scriptDirectories,
+      pointer, serverName: vhost.serverName, serverAliases: vhost.serverAliases ?? [], documentRoot, alias, scriptAlias, scriptDirectories, ssl,
     };
   });
-  const { port = 8080, host = '127.0.0.1', ...redbird } = (raw.proxy ?? {}) as Raw;
+  const { port = 8080, host = '127.0.0.1', ssl: rawSsl, ...redbird } = (raw.proxy ?? {}) as Raw;
+  const sslList: Raw[] = rawSsl === undefined ? [] : Array.isArray(rawSsl) ? rawSsl : [rawSsl];
+  const ssl: ResolvedTlsListener[] = sslList.flatMap((listener, index) => {
+    const at = Array.isArray(rawSsl) ? `/proxy/ssl/${index}` : '/proxy/ssl';
+    const files = checkTlsFiles(listener as RawTlsFiles, at, baseDir, pushIssue);
+    const { port: sslPort, ip, key: _key, cert: _cert, ca: _ca, ...options } = listener;
+    return files === null ? [] : [{ ...files, port: sslPort as number, ip: (ip as string | undefined) ?? null, options }];
+  });
+  const trust = resolveTrust(block.trustedProxies ?? [], block.trustedProxyHeaders ?? [], pushIssue);
   const routes: ResolvedRoute[] = (raw.routes ?? []).map((r: Raw) => ({ src: r.src, target: r.target, opts: r.opts ?? {} }));
   if (issues.length > 0) return { config: null, issues };
   const config: ResolvedConfig = {
-    file, proxy: { port, host, redbird }, routes,
+    file, proxy: { port, host, ssl, redbird }, routes, trust,
     defaults: { processGroup: parseOrGlobal(defaultProcess, env), applicationGroup: parseOrGlobal(defaultApplication, env) },
     processGroups, server, virtualHosts, python, scriptReloading,
     statusSocket: block.statusSocket ? path.resolve(baseDir, block.statusSocket) : null,
     warnings,
   };
   return { config: deepFreeze(config), issues };
+}
+
+function resolveTrust(proxies: readonly string[], headers: readonly string[], push: (issue: Omit<ConfigIssue, 'file'>) => void): ResolvedTrust {
+  proxies.forEach((entry, index) => {
+    if (parseProxyAddress(entry) === null) {
+      push({ pointer: `${BLOCK}/trustedProxies/${index}`, code: 'SA_ERR_CONFIG_TRUST', message: `not an IP address or CIDR range: ${entry}`, expected: 'e.g. "10.0.0.5", "192.168.0.0/16", "::1"' });
+    }
+  });
+  const seen = new Map<string, string>();
+  headers.forEach((header, index) => {
+    const purpose = purposeOf(header)!;
+    const earlier = seen.get(purpose);
+    if (earlier !== undefined) {
+      push({ pointer: `${BLOCK}/trustedProxyHeaders/${index}`, code: 'SA_ERR_CONFIG_TRUST', message: `${header} and ${earlier} carry the same fact: trust one of them` });
+    }
+    seen.set(purpose, header);
+  });
+  return { proxies: [...proxies], headers: headers.map((h) => h.toLowerCase()) };
 }
 
 function parseOrGlobal(value: string, env: Env): GroupSpec {

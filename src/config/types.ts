@@ -81,11 +81,37 @@ export interface ResolvedContext {
   readonly alias: readonly ResolvedStaticAlias[];
   readonly scriptAlias: readonly ResolvedScriptAlias[];
   readonly scriptDirectories: readonly ResolvedScriptDirectory[];
+  /** This virtual host's own certificate (SNI), or null: `proxy.ssl`'s is served. */
+  readonly ssl: ResolvedTlsFiles | null;
+}
+
+/** Key, certificate and CA files of a TLS identity: absolute paths, checked at load (config/tls-files.ts). */
+export interface ResolvedTlsFiles {
+  readonly key: string;
+  readonly cert: string;
+  readonly ca: readonly string[];
+}
+
+/** One HTTPS listener (redbird's `ssl`), its files checked; `options` holds its other redbird keys. */
+export interface ResolvedTlsListener extends ResolvedTlsFiles {
+  readonly port: number;
+  readonly ip: string | null;
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** WSGITrustedProxies + WSGITrustedProxyHeaders (DESIGN §4). */
+export interface ResolvedTrust {
+  /** Addresses and CIDR ranges. */
+  readonly proxies: readonly string[];
+  /** Header names, lower-cased, at most one per purpose. */
+  readonly headers: readonly string[];
 }
 
 export interface ResolvedProxyOptions {
   readonly port: number;
   readonly host: string;
+  /** HTTPS listeners (redbird's `ssl`, one or an array); empty when there are none. */
+  readonly ssl: readonly ResolvedTlsListener[];
   /** Every other redbird option, passed through unchanged. */
   readonly redbird: Readonly<Record<string, unknown>>;
 }
@@ -108,6 +134,7 @@ export interface ResolvedConfig {
   /** Python executable for the global process group's companion processes. */
   readonly python: string;
   readonly scriptReloading: boolean;
+  readonly trust: ResolvedTrust;
   /** Admin status endpoint: a Unix socket path, or null (off, the default). */
   readonly statusSocket: string | null;
   /** Warnings found while resolving (e.g. a script folder inside a document root). */

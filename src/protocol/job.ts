@@ -27,7 +27,12 @@ export interface ScriptJob {
   readonly remotePort: number;
   readonly serverName: string;
   readonly serverPort: number;
+  /** After the trusted-proxy rules (wsgi.url_scheme, req.scriptAlias.urlScheme). */
   readonly urlScheme: 'http' | 'https';
+  /** The client connection itself, what a JS script's req.socket says in every realm: its TLS-ness and peer. */
+  readonly encrypted: boolean;
+  readonly peerAddr: string;
+  readonly localPort: number;
 }
 
 const HAS_NON_ASCII = /[\u007f-\uffff]/;

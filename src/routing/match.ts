@@ -213,7 +213,7 @@ function staticLookup(table: AliasTable, ctx: TableContext, req: RouteRequest, b
   return { kind: 'static', file: real };
 }
 
-export function matchRequest(table: AliasTable, req: RouteRequest, _port: { readonly serverPort: number }): RouteDecision {
+export function matchRequest(table: AliasTable, req: RouteRequest): RouteDecision {
   const normalized = normalizeRequestPath(req.rawUrl);
   if (normalized.kind === 'not-a-path') return MISS;
   if (normalized.kind === 'error') return fail(normalized.code, normalized.reason);

@@ -10,11 +10,14 @@ import { planExecutors, groupSettings, type PlannedExecutor } from './plan.js';
 import type { GroupRegistry } from './group-registry.js';
 import { ScriptAliasError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { buildForwardingRules, type ForwardingRules } from '../routing/forwarded.js';
 
 export interface Generation {
   readonly id: number;
   readonly config: ResolvedConfig;
   readonly table: AliasTable;
+  /** The trusted-proxy rules (trustedProxies + trustedProxyHeaders). */
+  readonly forwarding: ForwardingRules;
   /** The executor for a key: at once when it runs, or a promise while a lazily created one starts. */
   executor(key: ExecutorKey): Executor | Promise<Executor>;
   executors(): ReadonlyMap<string, Executor>;
@@ -60,6 +63,7 @@ export async function buildGeneration(config: ResolvedConfig, options: BuildOpti
     id: options.id,
     config,
     table,
+    forwarding: buildForwardingRules(config.trust),
     executor(key) {
       const id = executorKeyId(key);
       const ready = live.get(id);

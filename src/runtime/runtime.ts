@@ -10,6 +10,7 @@
 // Reload builds a whole new generation (new groups warm and ready) before one pointer swap; a request
 // sees the old or the new generation, never a mix; the old one drains. Never half-applies.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,13 +28,11 @@ import { createExecutor } from './executor-factory.js';
 import { sendError, statusFor } from '../http-error.js';
 import { ScriptAliasError, isScriptAliasError, serializeError, type ErrorCode, type SerializedError } from '../errors.js';
 import { JOB_HEADER } from '../constants.js';
+import { dropHeader, setHeader } from '../script/request-shape.js';
 import type { Logger } from '../log.js';
 
 export interface RuntimeOptions {
   readonly log: Logger;
-  /** The port the proxy listens on (SERVER_PORT); read per request, so it may be known only after listen. */
-  readonly serverPort: () => number;
-  readonly urlScheme?: 'http' | 'https';
 }
 
 export interface ReloadReport {
@@ -94,8 +93,7 @@ export class ScriptAliasRuntime {
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const generation = this.#current;
     if (req.headers[JOB_HEADER] !== undefined) delete req.headers[JOB_HEADER];
-    const decision = matchRequest(generation.table, { method: req.method ?? 'GET', rawUrl: req.url ?? '/', host: req.headers.host },
-      { serverPort: this.#options.serverPort() });
+    const decision = matchRequest(generation.table, { method: req.method ?? 'GET', rawUrl: req.url ?? '/', host: req.headers.host });
     switch (decision.kind) {
       case 'miss':
         return false;
@@ -117,7 +115,12 @@ export class ScriptAliasRuntime {
 
   #runScript(generation: Generation, target: ScriptTarget, req: IncomingMessage, res: ServerResponse): void {
     const reqId = this.#nextReqId();
-    const job = buildJob(target, req, this.#factsFor(generation, target.processGroup, target.runtime), reqId);
+    // The socket says HTTPS or not and which listener (port) took the request; a trusted proxy may say more.
+    const socket = req.socket as TLSSocket;
+    const { facts: client, strip } = generation.forwarding.facts(socket.remoteAddress ?? '', socket.encrypted === true, socket.localPort ?? 0, req.headers);
+    for (const name of strip) dropHeader(req, name);
+    if (client.host !== null) setHeader(req, 'host', client.host);
+    const job = buildJob(target, req, this.#factsFor(generation, target.processGroup, target.runtime), client, reqId);
     if (typeof job === 'string') {
       this.#fail(res, job, reqId, 'path is not valid UTF-8 for a JS script');
       return;
@@ -141,8 +144,6 @@ export class ScriptAliasRuntime {
         multithread: settings ? settings.threads !== 1 : false,
         runOnce: settings ? settings.threads === 1 && settings.maximumRequests === 1 : false,
         reloading: settings?.scriptReloading ?? generation.config.scriptReloading,
-        serverPort: this.#options.serverPort(),
-        urlScheme: this.#options.urlScheme ?? 'http',
       };
       this.#facts.set(id, facts);
     }

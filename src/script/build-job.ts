@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ScriptTarget, BytePath } from '../routing/types.js';
 import type { ScriptJob } from '../protocol/job.js';
 import type { ErrorCode } from '../errors.js';
+import type { ForwardedFacts } from '../routing/forwarded.js';
 
 /** Facts about where the job runs, from the group's settings (DESIGN §4: wsgi.* flags). */
 export interface JobFacts {
@@ -12,8 +13,6 @@ export interface JobFacts {
   readonly multithread: boolean;
   readonly runOnce: boolean;
   readonly reloading: boolean;
-  readonly serverPort: number;
-  readonly urlScheme: 'http' | 'https';
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -29,7 +28,8 @@ function bytesToUtf8(path: BytePath): string | null {
   }
 }
 
-export function buildJob(target: ScriptTarget, req: IncomingMessage, facts: JobFacts, reqId: string): ScriptJob | ErrorCode {
+/** `client`: the request's own facts after the trusted-proxy rules (address, scheme, port). */
+export function buildJob(target: ScriptTarget, req: IncomingMessage, facts: JobFacts, client: ForwardedFacts, reqId: string): ScriptJob | ErrorCode {
   let scriptName: string | null = target.scriptName;
   let pathInfo: string | null = target.pathInfo;
   if (target.runtime === 'node') {
@@ -38,7 +38,6 @@ export function buildJob(target: ScriptTarget, req: IncomingMessage, facts: JobF
     if (scriptName === null || pathInfo === null) return 'SA_ERR_ROUTE_BAD_PATH';
   }
   const host = req.headers.host ?? '';
-  const socket = req.socket;
   return {
     script: target.scriptFilename,
     callable: target.callableObject,
@@ -54,11 +53,14 @@ export function buildJob(target: ScriptTarget, req: IncomingMessage, facts: JobF
     passAuthorization: target.passAuthorization,
     reloading: facts.reloading,
     reqId,
-    remoteAddr: socket.remoteAddress ?? '',
-    remotePort: socket.remotePort ?? 0,
+    remoteAddr: client.remoteAddr,
+    remotePort: req.socket.remotePort ?? 0,
     serverName: hostName(host),
-    serverPort: facts.serverPort,
-    urlScheme: facts.urlScheme,
+    serverPort: client.serverPort,
+    urlScheme: client.urlScheme,
+    encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
+    peerAddr: req.socket.remoteAddress ?? '',
+    localPort: req.socket.localPort ?? 0,
   };
 }
 

@@ -663,6 +663,8 @@ class Realm:
             'mod_wsgi.script_reloading': '1' if job.get('reloading', True) else '0',
             'mod_wsgi.version': (4, 9, 4),
         }
+        if environ['wsgi.url_scheme'] == 'https':
+            environ['HTTPS'] = '1'  # as mod_wsgi passes mod_ssl's flag on
         for name, value in header_map.items():
             if name == JOB_HEADER or name in HOP_BY_HOP or name == 'proxy-authorization':
                 continue
