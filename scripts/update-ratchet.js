@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// Runs ../shared/conformance against the built CLI for both runtimes and raises the per-scenario
-// floors in test/conformance/ratchet.json to what matches now (never lowers one).
+// Runs the vendored conformance oracle (test/conformance/oracle, see VENDORED.md there) against the
+// built CLI for both runtimes and raises the per-scenario floors in test/conformance/ratchet.json to
+// what matches now (never lowers one).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const conformance = path.resolve(root, '..', 'shared', 'conformance');
+const conformance = path.join(root, 'test', 'conformance', 'oracle');
 const file = path.join(root, 'test', 'conformance', 'ratchet.json');
 const ratchet = JSON.parse(readFileSync(file, 'utf8'));
 const cli = path.join(root, 'dist', 'plugin', 'cli.js');

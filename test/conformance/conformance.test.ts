@@ -1,17 +1,18 @@
-// Runs the scenarios recorded from real Apache + mod_wsgi (../shared/conformance) against our CLI,
-// once per runtime, and holds each scenario to the ratchet in ratchet.json: the number of matching
-// requests may rise, never fall. One test per scenario, titled with its id.
+// Runs the scenarios recorded from real Apache + mod_wsgi (oracle/, vendored from shared/conformance:
+// see oracle/VENDORED.md) against our CLI, once per runtime, and holds each scenario to the ratchet in
+// ratchet.json: the number of matching requests may rise, never fall. One test per scenario, titled
+// with its id.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot, sharedDir } from '../helpers/paths.js';
+import { repoRoot, oracleDir } from '../helpers/paths.js';
 import { findPython } from '../helpers/python.js';
 
 type RuntimeName = 'js' | 'python';
 interface Ratchet { js: Record<string, number>; python: Record<string, number> }
 
-const conformanceDir = path.join(sharedDir, 'conformance');
+const conformanceDir = oracleDir;
 const ratchet = JSON.parse(readFileSync(path.join(repoRoot, 'test', 'conformance', 'ratchet.json'), 'utf8')) as Ratchet;
 const cli = path.join(repoRoot, 'dist', 'plugin', 'cli.js');
 

@@ -4,7 +4,9 @@ import path from 'node:path';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const fixturesDir = path.join(repoRoot, 'test', 'fixtures');
-export const sharedDir = path.resolve(repoRoot, '..', 'shared');
+// The conformance oracle, vendored from shared/conformance (scripts/refresh-oracle.sh), so the suite
+// needs nothing outside the repository.
+export const oracleDir = path.join(repoRoot, 'test', 'conformance', 'oracle');
 
 export function fixture(...parts: string[]): string {
   return path.join(fixturesDir, ...parts);
