@@ -8,14 +8,15 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { serve, type RunningProxy } from './serve.js';
 import { loadConfig } from './index.js';
-import { ConfigError, formatIssue, isScriptAliasError } from '../src/errors.js';
+import { ConfigError, formatIssue, formatWarning, isScriptAliasError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
 
 const USAGE = `Usage:
   scriptalias serve <proxy.json> [--port N] [--no-watch] [--log-level LEVEL]
       start redbird with the plugin; reloads on config change and on SIGHUP
-  scriptalias check <proxy.json>
-      validate the config; exit 0, or print every problem and exit 2
+  scriptalias check <proxy.json> [--strict]
+      validate the config; exit 0 (warnings printed), or print every problem and exit 2;
+      --strict: exit 2 on any warning too (a missing script file, say)
   scriptalias status <proxy.json>
       print the status of a running proxy (needs plugins.scriptalias.statusSocket)
   scriptalias reload <proxy.json>
@@ -39,10 +40,14 @@ function printConfigError(err: unknown): number {
   return 1;
 }
 
-async function check(file: string): Promise<number> {
+async function check(file: string, strict: boolean): Promise<number> {
   try {
     const config = await loadConfig(file);
-    for (const warning of config.warnings) process.stderr.write(`warning: ${config.file}: ${warning.pointer}: ${warning.message} [${warning.code}]\n`);
+    for (const warning of config.warnings) process.stderr.write(formatWarning(warning) + '\n');
+    if (strict && config.warnings.length > 0) {
+      process.stderr.write(`${config.warnings.length} warning${config.warnings.length === 1 ? '' : 's'} (--strict)\n`);
+      return 2;
+    }
     process.stdout.write(`ok: ${config.file}\n`);
     return 0;
   } catch (err) {
@@ -111,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
         port: { type: 'string', short: 'p' },
         'no-watch': { type: 'boolean' },
         'log-level': { type: 'string' },
+        strict: { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -128,7 +134,7 @@ async function main(argv: string[]): Promise<number> {
     if (!Number.isInteger(port) || port < 0 || port > 65535) { process.stderr.write(`scriptalias: --port must be 0-65535\n`); return 2; }
   }
   switch (command) {
-    case 'check': return check(file);
+    case 'check': return check(file, values.strict === true);
     case 'status': return admin(file, 'GET', '/status');
     case 'reload': return admin(file, 'POST', '/reload');
     case 'serve': return serveUntilSignal(file, port, !values['no-watch'], values['log-level'] ?? 'info');

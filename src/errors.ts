@@ -47,6 +47,7 @@ export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 /** Warning codes: logged, never thrown. */
 export const WARNING_CATALOGUE = {
   SA_WRN_SCRIPT_DIR_IN_DOCROOT: { summary: 'a script folder lies inside a document root (its files run, never served)' },
+  SA_WRN_MISSING_TARGET: { summary: 'a script file or folder of a scriptAlias does not exist (yet): that alias answers 404 until it appears; everything else serves (check --strict fails)' },
   SA_WRN_PRELOAD_FAILED: { summary: 'a preloaded script failed to load at process start; its requests retry the load' },
 } as const satisfies Record<string, CatalogueEntry>;
 
@@ -90,6 +91,18 @@ export interface ConfigIssue {
   readonly message: string;
   /** What a valid value would be, when the schema says. */
   readonly expected?: string;
+}
+
+/** A problem that does not stop a config from loading (DESIGN §2: a missing script target). */
+export interface ConfigWarning {
+  readonly file: string;
+  readonly pointer: string;
+  readonly code: WarningCode;
+  readonly message: string;
+}
+
+export function formatWarning(warning: ConfigWarning): string {
+  return `warning: ${warning.file}: ${warning.pointer}: ${warning.message} [${warning.code}]`;
 }
 
 /** A config that failed: holds every issue found, so `check` can print them all. */

@@ -3,7 +3,7 @@
 // preload rule applied. Every cross-field problem (config/rules.ts) is collected as an issue; the
 // caller throws them all at once, so nothing is ever half-applied.
 import path from 'node:path';
-import type { ConfigIssue } from '../errors.js';
+import type { ConfigIssue, ConfigWarning } from '../errors.js';
 import type {
   GroupSpec, ResolvedConfig, ResolvedContext, ResolvedProcessGroup, ResolvedScriptAlias, ResolvedScriptDirectory,
   ResolvedStaticAlias, ResolvedRoute, ResolvedTlsListener, ResolvedTrust,
@@ -27,7 +27,8 @@ interface ScriptEntryRaw extends DirectiveEntry { extensions?: string[] }
 export function resolveConfig(raw: Raw, file: string, env: Env): { config: ResolvedConfig | null; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   const baseDir = path.dirname(file);
-  const rules = createRules(file, baseDir, env, issues);
+  const warnings: ConfigWarning[] = [];
+  const rules = createRules(file, baseDir, env, issues, warnings);
   const pushIssue = (issue: Omit<ConfigIssue, 'file'>): void => { issues.push({ file, ...issue }); };
   const block: Raw = raw.plugins?.scriptalias ?? {};
   const python: string = block.python ?? 'python3';
@@ -122,7 +123,6 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
     pointer: BLOCK, serverName: block.serverName ?? 'localhost', serverAliases: [], documentRoot: null, alias: [],
     scriptAlias: scriptAliases(block.scriptAlias, BLOCK), scriptDirectories: [], ssl: null,
   };
-  const warnings: { code: string; pointer: string; message: string }[] = [];
   const virtualHosts: ResolvedContext[] = (block.virtualHosts ?? []).map((vhost: Raw, index: number): ResolvedContext => {
     const pointer = `${BLOCK}/virtualHosts/${index}`;
     const documentRoot = vhost.documentRoot === undefined ? null : rules.directory(vhost.documentRoot, `${pointer}/documentRoot`);
@@ -144,7 +144,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
         ...scriptAlias.filter((a) => a.targetKind === 'directory').map((a) => ({ at: a.pointer, folder: a.path.replace(/\/$/, '') }))];
       for (const { at, folder } of folders) {
         if (isInside(folder, documentRoot)) {
-          warnings.push({ code: 'SA_WRN_SCRIPT_DIR_IN_DOCROOT', pointer: at, message: `script folder ${folder} lies inside the document root ${documentRoot}: its files run as scripts and are never served` });
+          warnings.push({ file, code: 'SA_WRN_SCRIPT_DIR_IN_DOCROOT', pointer: at, message: `script folder ${folder} lies inside the document root ${documentRoot}: its files run as scripts and are never served` });
         }
       }
     }

@@ -3,7 +3,7 @@
 // pushed as a ConfigIssue at the pointer of the offending key; the checks never throw.
 import { statSync, accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import type { ConfigIssue } from '../errors.js';
+import type { ConfigIssue, ConfigWarning } from '../errors.js';
 import type { GroupSpec, ResolvedProcessGroup } from './types.js';
 import { PYTHON_EXTENSIONS } from '../constants.js';
 
@@ -43,7 +43,7 @@ export function findExecutable(name: string, env: Readonly<Record<string, string
   return null;
 }
 
-export function createRules(file: string, baseDir: string, env: Readonly<Record<string, string | undefined>>, issues: ConfigIssue[]): Rules {
+export function createRules(file: string, baseDir: string, env: Readonly<Record<string, string | undefined>>, issues: ConfigIssue[], warnings: ConfigWarning[]): Rules {
   const push = (issue: Omit<ConfigIssue, 'file'>): void => { issues.push({ file, ...issue }); };
   const checkedPython = new Map<string, boolean>();
   const abs = (target: string): string => {
@@ -66,8 +66,18 @@ export function createRules(file: string, baseDir: string, env: Readonly<Record<
     scriptTarget(url, target, pointer) {
       const resolved = abs(target);
       const kind = kindOf(resolved);
-      if (kind === 'missing' || kind === 'other') {
-        push({ pointer, code: 'SA_ERR_CONFIG_MISSING_TARGET', message: `no such script file or directory: ${resolved}` });
+      if (kind === 'missing') {
+        // As mod_wsgi: the alias answers 404 until the file appears; nothing else is held back.
+        const shape = target.endsWith('/') ? 'directory' : 'file';
+        warnings.push({ file, pointer, code: 'SA_WRN_MISSING_TARGET', message: `no such script ${shape} (yet): ${resolved}; this alias answers 404 until it exists` });
+        if (shape === 'directory' && !url.endsWith('/')) {
+          push({ pointer, code: 'SA_ERR_CONFIG_TARGET_KIND', message: `${resolved} is written as a directory: write the URL-path with a trailing slash too (${url.replace(/\/?$/, '/')} → ${target})` });
+          return null;
+        }
+        return { path: resolved, kind: shape };
+      }
+      if (kind === 'other') {
+        push({ pointer, code: 'SA_ERR_CONFIG_TARGET_KIND', message: `${resolved} is neither a regular file nor a directory` });
         return null;
       }
       if (kind === 'directory') {

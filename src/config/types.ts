@@ -2,6 +2,8 @@
 // defaults); Resolved* are what config/resolve.ts returns: absolute paths, defaults applied,
 // directive strings parsed, %{ENV:..} expanded, deep-frozen. Everything downstream takes Resolved*.
 
+import type { ConfigWarning } from '../errors.js';
+
 /** A group name as written in the config, kept symbolic until request time (needs host / SCRIPT_NAME). */
 export type GroupSpec =
   | { readonly kind: 'global' }                  // %{GLOBAL}
@@ -138,5 +140,5 @@ export interface ResolvedConfig {
   /** Admin status endpoint: a Unix socket path, or null (off, the default). */
   readonly statusSocket: string | null;
   /** Warnings found while resolving (e.g. a script folder inside a document root). */
-  readonly warnings: readonly { readonly code: string; readonly pointer: string; readonly message: string }[];
+  readonly warnings: readonly ConfigWarning[];
 }

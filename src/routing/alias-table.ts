@@ -56,7 +56,8 @@ export interface AliasTable {
 
 function real(target: string): string {
   const bare = target.length > 1 ? target.replace(/\/$/, '') : target;
-  try { return realpathSync(bare); } catch { return bare; }
+  try { return realpathSync(bare); } catch { /* missing (yet): resolve what exists, its folder */ }
+  try { return path.join(realpathSync(path.dirname(bare)), path.basename(bare)); } catch { return bare; }
 }
 
 function tableAliases(aliases: readonly ResolvedScriptAlias[]): TableScriptAlias[] {

@@ -190,6 +190,7 @@ export class ScriptAliasRuntime {
       return report;
     }
     this.#install(built);
+    for (const warning of config.warnings) this.#log.warn(warning, warning.message);
     void old.release().catch((err: unknown) => this.#log.error({ err }, 'closing the previous generation failed'));
     const report: ReloadReport = { applied: true, generation: built.id, needsRestart };
     this.#lastReload = report;

@@ -67,7 +67,7 @@ test('check accepts a valid config (exit 0)', (t) => {
 const badConfigs: Array<[string, Record<string, unknown>, string, string]> = [
   ['unknown key', { scriptAlias: [{ url: '/app', path: 'app.js', bogus: 1 }] }, '/plugins/scriptalias/scriptAlias/0/bogus', 'SA_ERR_CONFIG_SCHEMA'],
   ['undefined process group', { scriptAlias: [{ url: '/app', path: 'app.js', processGroup: 'nope' }] }, '/plugins/scriptalias/scriptAlias/0/processGroup', 'SA_ERR_CONFIG_UNKNOWN_GROUP'],
-  ['missing script file', { scriptAlias: [{ url: '/app', path: 'missing.js' }] }, '/plugins/scriptalias/scriptAlias/0/path', 'SA_ERR_CONFIG_MISSING_TARGET'],
+  ['missing document root', { virtualHosts: [{ serverName: 'a', documentRoot: 'no-such-folder' }] }, '/plugins/scriptalias/virtualHosts/0/documentRoot', 'SA_ERR_CONFIG_MISSING_TARGET'],
   ['negative threads', { processGroups: { g: { threads: -1 } }, scriptAlias: [] }, '/plugins/scriptalias/processGroups/g/threads', 'SA_ERR_CONFIG_SCHEMA'],
   ['malformed directive string', { scriptAlias: ['/app app.js process-group'] }, '/plugins/scriptalias/scriptAlias/0', 'SA_ERR_CONFIG_DIRECTIVE'],
 ];
@@ -86,9 +86,10 @@ for (const [what, scriptalias, pointer, code] of badConfigs) {
 
 test('serve with an invalid config exits 2 and starts nothing', (t) => {
   const dir = tempDir(t);
-  const out = spawnSync(process.execPath, [cli, 'serve', writeConfig(dir, { scriptAlias: [{ url: '/app', path: 'missing.js' }] })], { encoding: 'utf8', timeout: 20_000 });
+  copyFileSync(fixture('cli', 'app.js'), path.join(dir, 'app.js'));
+  const out = spawnSync(process.execPath, [cli, 'serve', writeConfig(dir, { scriptAlias: [{ url: '/app', path: 'app.js', processGroup: 'nope' }] })], { encoding: 'utf8', timeout: 20_000 });
   t.is(out.status, 2);
-  t.regex(out.stderr, /SA_ERR_CONFIG_MISSING_TARGET/);
+  t.regex(out.stderr, /SA_ERR_CONFIG_UNKNOWN_GROUP/);
 });
 
 test('serve answers a file alias with baseUrl/url from the original URL, inline in its own pid; /application is 404; a redbird route still proxies', async (t) => {
