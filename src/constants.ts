@@ -19,7 +19,3 @@ export const JOB_HEADER = 'x-scriptalias-job';
 /** Default callable name (mod_wsgi's WSGICallableObject default). */
 export const DEFAULT_CALLABLE = 'application';
 
-/** Extensions that are Python WSGI scripts whatever the group's runtime. */
-export const PYTHON_EXTENSIONS: readonly string[] = ['.wsgi', '.py'];
-/** Extensions that are JavaScript scripts. */
-export const JS_EXTENSIONS: readonly string[] = ['.js', '.mjs', '.cjs'];

@@ -5,7 +5,7 @@ import { statSync, accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import type { ConfigIssue, ConfigWarning } from '../errors.js';
 import type { GroupSpec, ResolvedProcessGroup } from './types.js';
-import { PYTHON_EXTENSIONS } from '../constants.js';
+import { runtimeByExtension } from '../script/runtime-by-extension.js';
 
 export interface Rules {
   processGroup(spec: GroupSpec, groups: Readonly<Record<string, ResolvedProcessGroup>>, pointer: string): void;
@@ -116,7 +116,7 @@ export function createRules(file: string, baseDir: string, env: Readonly<Record<
     },
     pythonFor(script, group, groups, blockPython, blockPointer) {
       const settings = group === null ? null : groups[group];
-      const isPython = PYTHON_EXTENSIONS.includes(path.extname(script).toLowerCase()) || settings?.runtime === 'python';
+      const isPython = runtimeByExtension(script) === 'python' || settings?.runtime === 'python';
       if (!isPython) return;
       if (settings) rules.python(settings.python, settings.python === blockPython ? blockPointer : `${settings.pointer}/python`);
       else rules.python(blockPython, blockPointer);

@@ -11,7 +11,8 @@ import type { GroupSpec, Runtime } from '../config/types.js';
 import type { ErrorCode } from '../errors.js';
 import { normalizeRequestPath, encodePath } from './safe-path.js';
 import { resolveGroupName } from './group-name.js';
-import { PYTHON_EXTENSIONS, JS_EXTENSIONS, GLOBAL_GROUP } from '../constants.js';
+import { GLOBAL_GROUP } from '../constants.js';
+import { runtimeByExtension } from '../script/runtime-by-extension.js';
 
 const MISS: RouteDecision = Object.freeze({ kind: 'miss' });
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -87,10 +88,7 @@ function pathInfoAfter(segments: readonly string[], at: number): BytePath {
 }
 
 function runtimeFor(table: AliasTable, file: string, processGroup: string): Runtime {
-  const ext = path.extname(file).toLowerCase();
-  if (PYTHON_EXTENSIONS.includes(ext)) return 'python';
-  if (JS_EXTENSIONS.includes(ext)) return 'node';
-  return table.groupRuntime.get(processGroup) ?? 'node';
+  return runtimeByExtension(file) ?? table.groupRuntime.get(processGroup) ?? 'node';
 }
 
 interface ScriptSettings {
@@ -166,7 +164,7 @@ function confined(table: AliasTable, file: string, realRoot: string): boolean {
 
 /** Script files are never static content: alias targets, script folders, and .wsgi/.py anywhere. */
 function isScriptFile(table: AliasTable, real: string): boolean {
-  if (PYTHON_EXTENSIONS.includes(path.extname(real).toLowerCase())) return true;
+  if (runtimeByExtension(real) === 'python') return true;
   if (table.scriptFiles.has(real)) return true;
   for (const folder of table.scriptFolders) if (isWithin(real, folder)) return true;
   return false;

@@ -60,6 +60,7 @@ export function normalizeRequestPath(rawUrl: string): NormalizedPath {
     if (ch !== '%') { bytes += ch; continue; }
     const code = parseInt(normalized.slice(i + 1, i + 3), 16);
     if (code === 0x2f) return { kind: 'error', code: 'SA_ERR_ROUTE_NOT_FOUND', reason: 'encoded slash' };
+    // 404, not 400: Apache's answer in the recording (encoded-slash-and-dots, request "nul").
     if (code === 0) return { kind: 'error', code: 'SA_ERR_ROUTE_NOT_FOUND', reason: 'encoded NUL' };
     bytes += String.fromCharCode(code);
     i += 2;

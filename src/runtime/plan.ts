@@ -1,11 +1,11 @@
 // Which executors a config needs, and what each preloads: a pure function of the ResolvedConfig.
 // Named groups start warm in their declared runtime; the other runtime's pool (a .wsgi script in a
 // node group, say) is planned when a file alias needs it, else created on first use.
-import path from 'node:path';
 import type { ResolvedConfig, ResolvedProcessGroup, Runtime, GroupSpec } from '../config/types.js';
 import type { PreloadEntry } from '../protocol/messages.js';
 import { selectExecutor, executorKeyId, type ExecutorKey } from '../executor/select.js';
-import { GLOBAL_GROUP, PYTHON_EXTENSIONS, JS_EXTENSIONS } from '../constants.js';
+import { GLOBAL_GROUP } from '../constants.js';
+import { runtimeByExtension } from '../script/runtime-by-extension.js';
 
 export interface PlannedExecutor {
   readonly id: string;
@@ -17,10 +17,7 @@ export interface PlannedExecutor {
 
 /** The runtime a script file needs: by extension, else its process group's runtime. */
 export function runtimeOfScript(file: string, groupRuntime: Runtime): Runtime {
-  const ext = path.extname(file).toLowerCase();
-  if (PYTHON_EXTENSIONS.includes(ext)) return 'python';
-  if (JS_EXTENSIONS.includes(ext)) return 'node';
-  return groupRuntime;
+  return runtimeByExtension(file) ?? groupRuntime;
 }
 
 /** Settings of the global process group's Python companion processes (DESIGN §5). */

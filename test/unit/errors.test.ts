@@ -1,10 +1,7 @@
 // The error catalogue stays honest: codes have the documented shape, HTTP statuses are sane, errors
-// survive the wire, and the README's error table lists exactly the codes that exist.
+// survive the wire. The README's table is generated from the catalogue (error-table.test.ts).
 import test from 'ava';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { ERROR_CATALOGUE, WARNING_CATALOGUE, EVENT_CATALOGUE, ScriptAliasError, ConfigError, isScriptAliasError, serializeError, reviveError, type ErrorCode } from '../../src/errors.js';
-import { repoRoot } from '../helpers/paths.js';
 
 const codes = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
 
@@ -42,12 +39,4 @@ test('ConfigError holds every issue (SA_ERR_CONFIG_INVALID)', (t) => {
   ]);
   t.is(err.code, 'SA_ERR_CONFIG_INVALID');
   t.is(err.issues.length, 2);
-});
-
-test('the README error table lists exactly the catalogue (errors, warnings, events)', (t) => {
-  const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
-  const listed = new Set([...readme.matchAll(/^\| `(SA_(?:ERR|WRN|EVT)_[A-Z_]+)` \|/gm)].map((m) => m[1]));
-  const known = new Set<string>([...codes, ...Object.keys(WARNING_CATALOGUE), ...Object.keys(EVENT_CATALOGUE)]);
-  for (const code of known) t.true(listed.has(code), `${code} missing from README`);
-  for (const code of listed) t.true(known.has(code as string), `${code} in README but not in the catalogue`);
 });
