@@ -174,9 +174,8 @@ function isScriptFile(table: AliasTable, real: string): boolean {
 
 /**
  * A static lookup under `base` (an alias folder or the document root). Files inside a script
- * directory run as scripts instead. `fromAlias`: an Alias folder owns its whole prefix (missing →
- * 404, a folder without index.html → 403, as Apache's Alias); the document root instead lets
- * redbird's routes answer paths it has no file for.
+ * directory run as scripts instead. `fromAlias`: an Alias folder owns its whole prefix (a missing
+ * file → 404); the document root instead lets redbird's routes answer paths it has no file for.
  */
 function staticLookup(table: AliasTable, ctx: TableContext, req: RouteRequest, base: string, realBase: string, prefix: BytePath,
   rest: BytePath, uri: BytePath, query: string, hadQuery: boolean, fromAlias: boolean): RouteDecision {
@@ -194,7 +193,9 @@ function staticLookup(table: AliasTable, ctx: TableContext, req: RouteRequest, b
     file = `${found.dir}/index.html`;
     if (table.fs.kind(file) !== 'file') {
       const inScripts = ctx.scriptDirectories.some((d) => isWithin(realDir, d.realPath));
-      return fail(fromAlias || inScripts ? 'SA_ERR_ROUTE_FORBIDDEN' : 'SA_ERR_ROUTE_NOT_FOUND', 'folder without index');
+      // 404, not 403, also under an Alias: the recorded Apache (no mod_autoindex) answers 404
+      // (conformance static-alias-beats-scriptalias/static-dir), and the recording wins.
+      return fail(inScripts ? 'SA_ERR_ROUTE_FORBIDDEN' : 'SA_ERR_ROUTE_NOT_FOUND', 'folder without index');
     }
     scriptName = `${uri}index.html`;
     pathInfo = '';

@@ -1,5 +1,5 @@
 // Static `alias` entries as Apache's Alias (DESIGN §3): the plain join in both slash forms, segment
-// boundaries, 301/403/index.html for folders, a file target, confinement; and the config rule that
+// boundaries, 301/index.html/404 for folders, a file target, confinement; and the config rule that
 // a directory target carries the same trailing-slash form as its URL-path. Decided on a real temp tree.
 import test from 'ava';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -37,10 +37,11 @@ const rows: Row[] = [
   ['/files/ does not match /files', slashed, '/files', { kind: 'miss' }],
   ['/files is case-sensitive', bare, '/Files/a.txt', { kind: 'miss' }],
   ['/files → assets: /files is a folder without slash → 301', bare, '/files?x=1', { kind: 'redirect', location: 'http://localhost/files/?x=1' }],
-  ['/files → assets: /files/ without index → 403', bare, '/files/', { kind: 'error', code: 'SA_ERR_ROUTE_FORBIDDEN' }],
-  ['/files/ → assets/: /files/ without index → 403', slashed, '/files/', { kind: 'error', code: 'SA_ERR_ROUTE_FORBIDDEN' }],
+  // Folders without index.html: 404, as the recorded Apache answers (conformance static-alias-beats-scriptalias).
+  ['/files → assets: /files/ without index → 404', bare, '/files/', { kind: 'error', code: 'SA_ERR_ROUTE_NOT_FOUND' }],
+  ['/files/ → assets/: /files/ without index → 404', slashed, '/files/', { kind: 'error', code: 'SA_ERR_ROUTE_NOT_FOUND' }],
   ['sub-folder without slash → 301', bare, '/files/sub', { kind: 'redirect', location: 'http://localhost/files/sub/' }],
-  ['sub-folder with slash, no index → 403', slashed, '/files/empty/', { kind: 'error', code: 'SA_ERR_ROUTE_FORBIDDEN' }],
+  ['sub-folder with slash, no index → 404', slashed, '/files/empty/', { kind: 'error', code: 'SA_ERR_ROUTE_NOT_FOUND' }],
   ['sub-folder with index.html → the index', bare, '/files/withindex/', { kind: 'static', file: 'assets/withindex/index.html' }],
   ['missing file → 404', bare, '/files/nope.txt', { kind: 'error', code: 'SA_ERR_ROUTE_NOT_FOUND' }],
   ['path info below a static file → 404', bare, '/files/a.txt/x', { kind: 'error', code: 'SA_ERR_ROUTE_NOT_FOUND' }],
