@@ -127,7 +127,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
     const pointer = `${BLOCK}/virtualHosts/${index}`;
     const documentRoot = vhost.documentRoot === undefined ? null : rules.directory(vhost.documentRoot, `${pointer}/documentRoot`);
     const alias: ResolvedStaticAlias[] = (vhost.alias ?? []).flatMap((a: Raw, i: number) => {
-      const found = rules.existing(a.path, `${pointer}/alias/${i}/path`);
+      const found = rules.staticTarget(a.url, a.path, `${pointer}/alias/${i}/path`);
       return found === null ? [] : [{ pointer: `${pointer}/alias/${i}`, url: a.url, path: found }];
     });
     const scriptDirectories: ResolvedScriptDirectory[] = (vhost.scriptDirectories ?? []).flatMap((d: Raw, i: number) => {

@@ -14,7 +14,11 @@ export interface Rules {
   /** A script target: the absolute path (directories keep a trailing slash) and its kind, or null. */
   scriptTarget(url: string, target: string, pointer: string): { path: string; kind: 'file' | 'directory' } | null;
   directory(target: string, pointer: string): string | null;
-  existing(target: string, pointer: string): string | null;
+  /**
+   * A static Alias target (Apache's plain join): the absolute path, a directory with a trailing
+   * slash, or null. A directory needs the same trailing-slash form on the URL-path and the path.
+   */
+  staticTarget(url: string, target: string, pointer: string): string | null;
   python(executable: string, pointer: string): void;
   /** A .wsgi/.py script (or any script of a python group) needs its group's Python. */
   pythonFor(script: string, group: string | null, groups: Readonly<Record<string, ResolvedProcessGroup>>, blockPython: string, blockPointer: string): void;
@@ -100,12 +104,27 @@ export function createRules(file: string, baseDir: string, env: Readonly<Record<
       push({ pointer, code: kind === 'missing' ? 'SA_ERR_CONFIG_MISSING_TARGET' : 'SA_ERR_CONFIG_TARGET_KIND', message: `${resolved} is not a directory` });
       return null;
     },
-    existing(target, pointer) {
+    staticTarget(url, target, pointer) {
       const resolved = abs(target);
-      const kind = kindOf(resolved);
-      if (kind === 'file' || kind === 'directory') return kind === 'directory' && !resolved.endsWith('/') ? `${resolved}/` : resolved;
-      push({ pointer, code: 'SA_ERR_CONFIG_MISSING_TARGET', message: `no such file or directory: ${resolved}` });
-      return null;
+      const bare = resolved.length > 1 ? resolved.replace(/\/$/, '') : resolved;
+      const kind = kindOf(bare);
+      if (kind === 'missing' || kind === 'other') {
+        push({ pointer, code: 'SA_ERR_CONFIG_MISSING_TARGET', message: `no such file or directory: ${resolved}` });
+        return null;
+      }
+      if (kind === 'file') {
+        if (!target.endsWith('/')) return bare;
+        push({ pointer, code: 'SA_ERR_CONFIG_TARGET_KIND', message: `${bare} is a file, but the path ends with "/" (a directory target)` });
+        return null;
+      }
+      // Apache joins the two strings as they are: "/static/" + "public" would look for "publica.txt".
+      if (url.endsWith('/') !== target.endsWith('/')) {
+        const slashed = `${url.replace(/\/?$/, '/')} → ${target.replace(/\/?$/, '/')}`;
+        const fixed = url === '/' ? slashed : `${slashed}, or ${url.replace(/\/+$/, '')} → ${target.replace(/\/+$/, '')}`;
+        push({ pointer, code: 'SA_ERR_CONFIG_TARGET_KIND', message: `${bare} is a directory: write the URL-path and the directory both with a trailing slash or both without (${fixed})` });
+        return null;
+      }
+      return bare === '/' ? bare : `${bare}/`;
     },
     python(executable, pointer) {
       const key = `${executable}\0${pointer}`;

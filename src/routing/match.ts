@@ -172,15 +172,15 @@ function isScriptFile(table: AliasTable, real: string): boolean {
 
 /**
  * A static lookup under `base` (an alias folder or the document root). Files inside a script
- * directory run as scripts instead. `missIfAbsent`: the document root lets redbird's routes answer
- * paths it has no file for.
+ * directory run as scripts instead. `fromAlias`: an Alias folder owns its whole prefix (a missing
+ * file → 404); the document root instead lets redbird's routes answer paths it has no file for.
  */
 function staticLookup(table: AliasTable, ctx: TableContext, req: RouteRequest, base: string, realBase: string, prefix: BytePath,
-  rest: BytePath, uri: BytePath, query: string, hadQuery: boolean, missIfAbsent: boolean): RouteDecision {
+  rest: BytePath, uri: BytePath, query: string, hadQuery: boolean, fromAlias: boolean): RouteDecision {
   const segments = rest === '' ? [] : rest.split('/');
   if (segments.some((s) => s.startsWith('.'))) return fail('SA_ERR_ROUTE_NOT_FOUND', 'dotfile');
   const found = walk(table, base, rest, uri.endsWith('/'));
-  if (found.kind === 'missing') return missIfAbsent ? MISS : fail('SA_ERR_ROUTE_NOT_FOUND', 'no such file');
+  if (found.kind === 'missing') return fromAlias ? fail('SA_ERR_ROUTE_NOT_FOUND', 'no such file') : MISS;
   let file: string;
   let scriptName: BytePath;
   let pathInfo: BytePath;
@@ -191,6 +191,8 @@ function staticLookup(table: AliasTable, ctx: TableContext, req: RouteRequest, b
     file = `${found.dir}/index.html`;
     if (table.fs.kind(file) !== 'file') {
       const inScripts = ctx.scriptDirectories.some((d) => isWithin(realDir, d.realPath));
+      // 404, not 403, also under an Alias: the recorded Apache (no mod_autoindex) answers 404
+      // (conformance static-alias-beats-scriptalias/static-dir), and the recording wins.
       return fail(inScripts ? 'SA_ERR_ROUTE_FORBIDDEN' : 'SA_ERR_ROUTE_NOT_FOUND', 'folder without index');
     }
     scriptName = `${uri}index.html`;
@@ -230,16 +232,18 @@ export function matchRequest(table: AliasTable, req: RouteRequest): RouteDecisio
       if (real === null || table.fs.kind(real) !== 'file' || isScriptFile(table, real)) return fail('SA_ERR_ROUTE_NOT_FOUND', 'no such file');
       return { kind: 'static', file: real };
     }
+    // Apache's plain join: "/files" → "assets" and "/files/" → "assets/" both map "/files/a.txt" to
+    // "assets/a.txt". Without a trailing slash the rest still starts with "/": step over it.
+    const cut = uri.charCodeAt(consumed) === 47 ? consumed + 1 : consumed;
     const base = entry.target.replace(/\/$/, '');
-    const rest = entry.rootMount ? uri.slice(1) : uri.slice(consumed);
-    return staticLookup(table, ctx, req, base, entry.realTarget, uri.slice(0, consumed), rest, uri, query, hadQuery, false);
+    return staticLookup(table, ctx, req, base, entry.realTarget, uri.slice(0, cut), uri.slice(cut), uri, query, hadQuery, true);
   }
   for (const entry of ctx.scriptAliases) {
     const consumed = matchPrefix(entry.url, uri);
     if (consumed >= 0) return scriptAlias(table, ctx, req, entry, uri, consumed, query, hadQuery);
   }
   if (ctx.documentRoot) {
-    return staticLookup(table, ctx, req, ctx.documentRoot.path, ctx.documentRoot.realPath, '/', uri.slice(1), uri, query, hadQuery, true);
+    return staticLookup(table, ctx, req, ctx.documentRoot.path, ctx.documentRoot.realPath, '/', uri.slice(1), uri, query, hadQuery, false);
   }
   return MISS;
 }
