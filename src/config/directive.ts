@@ -1,7 +1,9 @@
 // Parses the directive-string form of a scriptAlias entry, mod_wsgi's own syntax:
-//   URL-path target [process-group=G] [application-group=A] [callable-object=N] [pass-authorization=On|Off]
+//   URL-path target [process-group=G] [application-group=A] [callable-object=N] [pass-authorization=On|Off] [runtime=node|python]
 // into the object form. Words may be double-quoted ("/my app"). Unknown options, words without '=',
 // empty values and missing positional words are errors (spec §2.1). Pure.
+
+import type { Runtime } from './types.js';
 
 export interface DirectiveEntry {
   url: string;
@@ -10,6 +12,7 @@ export interface DirectiveEntry {
   applicationGroup?: string;
   callableObject?: string;
   passAuthorization?: boolean;
+  runtime?: Runtime;
 }
 
 export type DirectiveResult = { readonly ok: true; readonly entry: DirectiveEntry } | { readonly ok: false; readonly message: string };
@@ -19,6 +22,7 @@ const OPTION_KEYS: Readonly<Record<string, keyof DirectiveEntry>> = {
   'application-group': 'applicationGroup',
   'callable-object': 'callableObject',
   'pass-authorization': 'passAuthorization',
+  runtime: 'runtime',
 };
 
 /** Splits on whitespace; "double quotes" group a word (a quote may also wrap an option's value). */
@@ -67,6 +71,9 @@ export function parseDirective(text: string): DirectiveResult {
       const flag = value.toLowerCase();
       if (flag !== 'on' && flag !== 'off') return { ok: false, message: `pass-authorization must be On or Off, not ${value}` };
       entry.passAuthorization = flag === 'on';
+    } else if (key === 'runtime') {
+      if (value !== 'node' && value !== 'python') return { ok: false, message: `runtime must be node or python, not ${value}` };
+      entry.runtime = value;
     } else {
       entry[key] = value;
     }

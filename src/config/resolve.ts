@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { ConfigIssue, ConfigWarning } from '../errors.js';
 import type {
   GroupSpec, ResolvedConfig, ResolvedContext, ResolvedProcessGroup, ResolvedScriptAlias, ResolvedScriptDirectory,
-  ResolvedStaticAlias, ResolvedRoute, ResolvedTlsListener, ResolvedTrust,
+  ResolvedStaticAlias, ResolvedRoute, ResolvedTlsListener, ResolvedTrust, Runtime,
 } from './types.js';
 import { parseDirective, type DirectiveEntry } from './directive.js';
 import { parseGroupSpec, isPreloadable } from './group-spec.js';
@@ -33,6 +33,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
   const block: Raw = raw.plugins?.scriptalias ?? {};
   const python: string = block.python ?? 'python3';
   const scriptReloading: boolean = block.scriptReloading ?? true;
+  const defaultRuntime: Runtime = block.defaults?.runtime ?? 'node';
 
   const processGroups: Record<string, ResolvedProcessGroup> = {};
   for (const [name, group] of Object.entries<Raw>(block.processGroups ?? {})) {
@@ -42,7 +43,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
       processes: group.processes ?? 1,
       processesExplicit: group.processes !== undefined,
       threads: group.threads ?? 15,
-      runtime: group.runtime ?? 'node',
+      runtime: group.runtime ?? defaultRuntime,
       maximumRequests: group.maximumRequests ?? 0,
       requestTimeout: group.requestTimeout ?? 0,
       queueTimeout: group.queueTimeout ?? 0,
@@ -80,7 +81,10 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
     const processGroup = groupSpec(entry.processGroup, defaultProcess, at('processGroup'));
     const applicationGroup = groupSpec(entry.applicationGroup, defaultApplication, at('applicationGroup'));
     rules.processGroup(processGroup.spec, processGroups, at('processGroup'));
-    return { processGroup, applicationGroup, at };
+    // DESIGN §2: a script whose name says nothing runs in the entry's runtime, else its group's, else the default.
+    const group = processGroup.spec.kind === 'literal' ? processGroups[processGroup.spec.name] : undefined;
+    const runtime: Runtime = entry.runtime ?? group?.runtime ?? defaultRuntime;
+    return { processGroup, applicationGroup, at, runtime };
   };
 
   const scriptAliases = (list: unknown[] | undefined, contextPointer: string): ResolvedScriptAlias[] => {
@@ -100,13 +104,13 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
       } else {
         entry = item as ScriptEntryRaw;
       }
-      const { processGroup, applicationGroup, at } = groupsOf(entry, pointer, directive);
+      const { processGroup, applicationGroup, at, runtime } = groupsOf(entry, pointer, directive);
       if (urls.has(entry.url)) rules.duplicateUrl(entry.url, at('url'));
       urls.add(entry.url);
       const target = rules.scriptTarget(entry.url, entry.path, at('path'));
       if (target === null) return;
       const groupName = processGroup.spec.kind === 'literal' ? processGroup.spec.name : null;
-      if (target.kind === 'file') rules.pythonFor(target.path, groupName, processGroups, python, `${BLOCK}/python`);
+      if (target.kind === 'file') rules.pythonFor(target.path, runtime, groupName, processGroups, python, `${BLOCK}/python`);
       out.push({
         pointer, url: entry.url, path: target.path, targetKind: target.kind,
         processGroup: processGroup.spec, applicationGroup: applicationGroup.spec,
@@ -114,6 +118,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
         passAuthorization: entry.passAuthorization ?? false,
         preload: entry.processGroup !== undefined && entry.applicationGroup !== undefined && processGroup.preloadable && applicationGroup.preloadable,
         extensions: entry.extensions ?? null,
+        runtime,
       });
     });
     return out;
@@ -133,10 +138,10 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
     const scriptDirectories: ResolvedScriptDirectory[] = (vhost.scriptDirectories ?? []).flatMap((d: Raw, i: number) => {
       const at = `${pointer}/scriptDirectories/${i}`;
       const folder = rules.directory(d.path, `${at}/path`);
-      const { processGroup, applicationGroup } = groupsOf(d as ScriptEntryRaw, at, false);
+      const { processGroup, applicationGroup, runtime } = groupsOf(d as ScriptEntryRaw, at, false);
       if (folder === null) return [];
       return [{ pointer: at, path: folder, processGroup: processGroup.spec, applicationGroup: applicationGroup.spec,
-        callableObject: d.callableObject ?? DEFAULT_CALLABLE, passAuthorization: d.passAuthorization ?? false, extensions: d.extensions ?? null }];
+        callableObject: d.callableObject ?? DEFAULT_CALLABLE, passAuthorization: d.passAuthorization ?? false, extensions: d.extensions ?? null, runtime }];
     });
     const scriptAlias = scriptAliases(vhost.scriptAlias, pointer);
     if (documentRoot !== null) {
@@ -166,7 +171,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
   if (issues.length > 0) return { config: null, issues };
   const config: ResolvedConfig = {
     file, proxy: { port, host, ssl, redbird }, routes, trust,
-    defaults: { processGroup: parseOrGlobal(defaultProcess, env), applicationGroup: parseOrGlobal(defaultApplication, env) },
+    defaults: { processGroup: parseOrGlobal(defaultProcess, env), applicationGroup: parseOrGlobal(defaultApplication, env), runtime: defaultRuntime },
     processGroups, server, virtualHosts, python, scriptReloading,
     statusSocket: block.statusSocket ? path.resolve(baseDir, block.statusSocket) : null,
     warnings,

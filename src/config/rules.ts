@@ -4,7 +4,7 @@
 import { statSync, accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import type { ConfigIssue, ConfigWarning } from '../errors.js';
-import type { GroupSpec, ResolvedProcessGroup } from './types.js';
+import type { GroupSpec, ResolvedProcessGroup, Runtime } from './types.js';
 import { runtimeByExtension } from '../script/runtime-by-extension.js';
 
 export interface Rules {
@@ -21,7 +21,7 @@ export interface Rules {
   staticTarget(url: string, target: string, pointer: string): string | null;
   python(executable: string, pointer: string): void;
   /** A .wsgi/.py script (or any script of a python group) needs its group's Python. */
-  pythonFor(script: string, group: string | null, groups: Readonly<Record<string, ResolvedProcessGroup>>, blockPython: string, blockPointer: string): void;
+  pythonFor(script: string, runtime: Runtime, group: string | null, groups: Readonly<Record<string, ResolvedProcessGroup>>, blockPython: string, blockPointer: string): void;
 }
 
 type Kind = 'file' | 'directory' | 'missing' | 'other';
@@ -133,9 +133,9 @@ export function createRules(file: string, baseDir: string, env: Readonly<Record<
       checkedPython.set(key, found);
       if (!found) push({ pointer, code: 'SA_ERR_CONFIG_PYTHON', message: `Python executable "${executable}" not found or not executable`, expected: 'a python3 on PATH or an absolute path' });
     },
-    pythonFor(script, group, groups, blockPython, blockPointer) {
+    pythonFor(script, runtime, group, groups, blockPython, blockPointer) {
       const settings = group === null ? null : groups[group];
-      const isPython = runtimeByExtension(script) === 'python' || settings?.runtime === 'python';
+      const isPython = (runtimeByExtension(script) ?? runtime) === 'python';
       if (!isPython) return;
       if (settings) rules.python(settings.python, settings.python === blockPython ? blockPointer : `${settings.pointer}/python`);
       else rules.python(blockPython, blockPointer);

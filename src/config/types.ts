@@ -55,6 +55,8 @@ export interface ResolvedScriptAlias {
   readonly preload: boolean;
   /** Narrows which files under a directory target are scripts; null = every file. */
   readonly extensions: readonly string[] | null;
+  /** Runtime of its scripts whose extension says nothing: the entry's, else its group's, else defaults.runtime. */
+  readonly runtime: Runtime;
 }
 
 export interface ResolvedStaticAlias {
@@ -71,6 +73,8 @@ export interface ResolvedScriptDirectory {
   readonly callableObject: string;
   readonly passAuthorization: boolean;
   readonly extensions: readonly string[] | null;
+  /** As ResolvedScriptAlias.runtime. */
+  readonly runtime: Runtime;
 }
 
 /** One routing context: a virtual host, or the server level. */
@@ -129,7 +133,7 @@ export interface ResolvedConfig {
   readonly file: string;
   readonly proxy: ResolvedProxyOptions;
   readonly routes: readonly ResolvedRoute[];
-  readonly defaults: { readonly processGroup: GroupSpec; readonly applicationGroup: GroupSpec };
+  readonly defaults: { readonly processGroup: GroupSpec; readonly applicationGroup: GroupSpec; readonly runtime: Runtime };
   readonly processGroups: Readonly<Record<string, ResolvedProcessGroup>>;
   readonly server: ResolvedContext;
   readonly virtualHosts: readonly ResolvedContext[];

@@ -3,7 +3,7 @@
 // and script directories; plus every script location, so a static lookup can refuse script files.
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import type { ResolvedConfig, ResolvedContext, ResolvedScriptAlias, ResolvedScriptDirectory, Runtime } from '../config/types.js';
+import type { ResolvedConfig, ResolvedContext, ResolvedScriptAlias, ResolvedScriptDirectory } from '../config/types.js';
 import type { BytePath } from './types.js';
 import { utf8Bytes } from './safe-path.js';
 import { createFsCache, type FsCache } from './fs-cache.js';
@@ -50,7 +50,6 @@ export interface AliasTable {
   /** Real paths of directory script-alias targets and of file script-alias targets. */
   readonly scriptFolders: readonly string[];
   readonly scriptFiles: ReadonlySet<string>;
-  readonly groupRuntime: ReadonlyMap<string, Runtime>;
   readonly fs: FsCache;
 }
 
@@ -85,7 +84,6 @@ export function buildAliasTable(config: ResolvedConfig): AliasTable {
     }
   }
   const allAliases = [...config.server.scriptAlias, ...config.virtualHosts.flatMap((v) => v.scriptAlias)];
-  const groupRuntime = new Map<string, Runtime>(Object.values(config.processGroups).map((g) => [g.name, g.runtime]));
   return {
     config,
     contexts: contexts.length > 0 ? contexts : [serverContext],
@@ -93,7 +91,6 @@ export function buildAliasTable(config: ResolvedConfig): AliasTable {
     fallback: contexts[0] ?? serverContext,
     scriptFolders: allAliases.filter((a) => a.targetKind === 'directory').map((a) => real(a.path)),
     scriptFiles: new Set(allAliases.filter((a) => a.targetKind === 'file').map((a) => real(a.path))),
-    groupRuntime,
     fs: createFsCache(),
   };
 }

@@ -12,7 +12,7 @@ import type { ErrorCode } from '../errors.js';
 import { normalizeRequestPath, encodePath } from './safe-path.js';
 import { resolveGroupName } from './group-name.js';
 import { GLOBAL_GROUP } from '../constants.js';
-import { runtimeByExtension } from '../script/runtime-by-extension.js';
+import { runtimeByExtension, runtimeOfScript } from '../script/runtime-by-extension.js';
 
 const MISS: RouteDecision = Object.freeze({ kind: 'miss' });
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -87,16 +87,13 @@ function pathInfoAfter(segments: readonly string[], at: number): BytePath {
   return at + 1 < segments.length ? '/' + segments.slice(at + 1).join('/') : '';
 }
 
-function runtimeFor(table: AliasTable, file: string, processGroup: string): Runtime {
-  return runtimeByExtension(file) ?? table.groupRuntime.get(processGroup) ?? 'node';
-}
-
 interface ScriptSettings {
   readonly processGroup: GroupSpec;
   readonly applicationGroup: GroupSpec;
   readonly callableObject: string;
   readonly passAuthorization: boolean;
   readonly pointer: string;
+  readonly runtime: Runtime;
 }
 
 function scriptTarget(table: AliasTable, ctx: TableContext, req: RouteRequest, settings: ScriptSettings,
@@ -113,7 +110,7 @@ function scriptTarget(table: AliasTable, ctx: TableContext, req: RouteRequest, s
     applicationGroup: resolveGroupName(settings.applicationGroup, ctx.serverName, req.host, scriptName),
     callableObject: settings.callableObject,
     passAuthorization: settings.passAuthorization,
-    runtime: runtimeFor(table, file, processGroup),
+    runtime: runtimeOfScript(file, settings.runtime),
     pointer: settings.pointer,
   };
 }

@@ -5,7 +5,7 @@ import type { ResolvedConfig, ResolvedProcessGroup, Runtime, GroupSpec } from '.
 import type { PreloadEntry } from '../protocol/messages.js';
 import { selectExecutor, executorKeyId, type ExecutorKey } from '../executor/select.js';
 import { GLOBAL_GROUP } from '../constants.js';
-import { runtimeByExtension } from '../script/runtime-by-extension.js';
+import { runtimeOfScript } from '../script/runtime-by-extension.js';
 
 export interface PlannedExecutor {
   readonly id: string;
@@ -13,11 +13,6 @@ export interface PlannedExecutor {
   /** Group settings for pools (a synthetic one for the global group's Python companions). */
   readonly settings: ResolvedProcessGroup | null;
   readonly preload: readonly PreloadEntry[];
-}
-
-/** The runtime a script file needs: by extension, else its process group's runtime. */
-export function runtimeOfScript(file: string, groupRuntime: Runtime): Runtime {
-  return runtimeByExtension(file) ?? groupRuntime;
 }
 
 /** Settings of the global process group's Python companion processes (DESIGN §5). */
@@ -61,8 +56,7 @@ export function planExecutors(config: ResolvedConfig): Map<string, PlannedExecut
     for (const alias of context.scriptAlias) {
       if (alias.targetKind !== 'file') continue;
       const processGroup = literalName(alias.processGroup) ?? GLOBAL_GROUP;
-      const groupRuntime = config.processGroups[processGroup]?.runtime ?? 'node';
-      const runtime = runtimeOfScript(alias.path, groupRuntime);
+      const runtime = runtimeOfScript(alias.path, alias.runtime);
       const applicationGroup = literalName(alias.applicationGroup);
       if (alias.preload && applicationGroup !== null) {
         const entry = want(selectExecutor(processGroup, applicationGroup, runtime));

@@ -14,3 +14,8 @@ export function runtimeByExtension(file: string): Runtime | null {
   // Case-insensitive, as Apache's handler mapping is on case-insensitive filesystems and as before.
   return RUNTIME_BY_EXTENSION.get(path.extname(file).toLowerCase()) ?? null;
 }
+
+/** The runtime that runs `file`: its extension's, else `chosen` (the alias's, group's or default runtime, DESIGN §2). */
+export function runtimeOfScript(file: string, chosen: Runtime): Runtime {
+  return runtimeByExtension(file) ?? chosen;
+}

@@ -60,7 +60,7 @@ const rows: Row[] = [
 for (const [title, alias, rawUrl, expect] of rows) {
   test(`static alias: ${title}`, async (t) => {
     const config = await resolveConfigObject({ plugins: { scriptalias: { virtualHosts: [{ serverName: 'localhost', alias: [alias] }] } } }, path.join(root, 'proxy.json'));
-    const decision = matchRequest(buildAliasTable(config), { method: 'GET', rawUrl, host: 'localhost' }, { serverPort: 80 });
+    const decision = matchRequest(buildAliasTable(config), { method: 'GET', rawUrl, host: 'localhost' });
     t.is(decision.kind, expect.kind, JSON.stringify(decision));
     if (decision.kind === 'static') t.is(decision.file, path.join(root, expect.file!));
     if (decision.kind === 'error') t.is(decision.code as string, expect.code!);
@@ -73,7 +73,7 @@ test('static alias: a file under a script alias folder is never served through a
     scriptAlias: [{ url: '/run/', path: 'scripts/' }],
     virtualHosts: [{ serverName: 'localhost', alias: [{ url: '/src', path: 'scripts' }] }],
   } } }, path.join(root, 'proxy.json'));
-  const decision = matchRequest(buildAliasTable(config), { method: 'GET', rawUrl: '/src/app.js', host: 'localhost' }, { serverPort: 80 });
+  const decision = matchRequest(buildAliasTable(config), { method: 'GET', rawUrl: '/src/app.js', host: 'localhost' });
   t.deepEqual(decision, { kind: 'error', code: 'SA_ERR_ROUTE_NOT_FOUND', reason: 'script source is never served' });
 });
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { normalizeRequestPath } from '../../src/routing/safe-path.js';
 import { statusFor } from '../../src/http-error.js';
 import { ERROR_CATALOGUE } from '../../src/errors.js';
-import { sharedDir } from '../helpers/paths.js';
+import { oracleDir } from '../helpers/paths.js';
 
 test('%00 in a path is SA_ERR_ROUTE_NOT_FOUND (404), wherever it sits', (t) => {
   for (const url of ['/app/a%00b', '/app/%00', '/%00/x?q=1', '/app/x/../a%00']) {
@@ -24,7 +24,7 @@ test('the catalogue says where %00 goes: NOT_FOUND names it, BAD_PATH does not',
 });
 
 test('every bad path of the encoded-slash-and-dots recording gets the status Apache answered', (t) => {
-  const dir = path.join(sharedDir, 'conformance');
+  const dir = oracleDir;
   const scenario = JSON.parse(readFileSync(path.join(dir, 'scenarios', 'encoded-slash-and-dots.json'), 'utf8')) as
     { requests: { id: string; path: string }[] };
   const recorded = JSON.parse(readFileSync(path.join(dir, 'recorded', 'encoded-slash-and-dots.json'), 'utf8')) as
