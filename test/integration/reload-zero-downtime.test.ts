@@ -112,7 +112,7 @@ test('10 config rewrites under load: 0 failed requests; valid ones visible, inva
   await reject('schema error', JSON.stringify({ ...config, plugins: { scriptalias: { ...config.plugins.scriptalias, processGroups: { main: { threads: -1 } } } } }));
   await apply('add a static alias', (c) => { c.plugins.scriptalias.virtualHosts[0].alias = [{ url: '/more/', path: 'more/' }]; },
     async () => (await request(url, '/more/page.txt')).body === 'more\n');
-  await reject('missing script', JSON.stringify({ ...config, plugins: { scriptalias: { ...config.plugins.scriptalias, scriptAlias: [{ url: '/x', path: 'scripts/none.js' }] } } }));
+  await reject('unknown process group', JSON.stringify({ ...config, plugins: { scriptalias: { ...config.plugins.scriptalias, scriptAlias: [{ url: '/x', path: 'scripts/a.js', processGroup: 'nowhere' }] } } }));
   await apply('resize main back to 1 process', (c) => { c.plugins.scriptalias.processGroups.main.processes = 1; },
     async () => status().executors['pool:node:main']?.processes.length === 1);
   await apply('change the route back', (c) => { c.plugins.scriptalias.scriptAlias[0].path = 'scripts/a.js'; },

@@ -708,6 +708,8 @@ def relay_realm_messages(realm, stream, sink):
         if message.get('type') == 'realm-ready':
             realm.preloads = message.get('preloads', [])
             realm.ready.set()
+        elif message.get('type') == 'realm-closed':
+            realm.closed.set()
         else:
             sink.send(message)
 
@@ -724,6 +726,7 @@ class ChildRealm:
         self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, 'launch.py'), '--realm', spec],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
         self.ready = threading.Event()
+        self.closed = threading.Event()
         self.preloads = []
         self.failed = None
         threading.Thread(target=self._read, args=(sink,), daemon=True).start()
@@ -734,11 +737,17 @@ class ChildRealm:
             self.failed = 'application group process exited during start'
             self.ready.set()
 
-    def stop(self):
+    def stop(self, graceful_s):
+        """Graceful: the child finishes its in-flight requests (at most graceful_s), then exits."""
         try:
-            self.proc.stdin.close()  # EOF: the child exits
+            self.proc.stdin.write(('%f\n' % graceful_s).encode())
+            self.proc.stdin.close()  # EOF: the child drains and exits
         except OSError:
             pass
+        try:
+            self.proc.wait(graceful_s + 1)
+        except Exception:
+            self.proc.kill()
 
 
 class SubRealm:
@@ -749,11 +758,14 @@ class SubRealm:
         self.app_group = app_group
         self.socket_path = socket_path
         self.ready = threading.Event()
+        self.closed = threading.Event()
         self.preloads = []
         self.failed = None
         read_fd, write_fd = os.pipe()
+        # The stop pipe: the sub-interpreter blocks on it and drains its realm when a line arrives.
+        self.stop_read, self.stop_write = os.pipe()
         spec = json.dumps({'appGroup': app_group, 'socket': socket_path, 'threads': threads, 'preload': preload,
-                           'logFd': write_fd})
+                           'logFd': write_fd, 'stopFd': self.stop_read})
         code = ('import sys\nsys.path.insert(0, %r)\nimport wsgi_host\nwsgi_host.serve_in_subinterpreter(%r)\n'
                 % (HERE, spec))
         self.interp = _subinterpreters.create(isolated=False)
@@ -771,8 +783,15 @@ class SubRealm:
         with os.fdopen(read_fd, 'rb') as stream:
             relay_realm_messages(self, stream, sink)
 
-    def stop(self):
-        pass  # sub-interpreters end with the process
+    def stop(self, graceful_s):
+        """Graceful: the sub-interpreter's realm finishes its in-flight requests (at most graceful_s)."""
+        if not self.ready.is_set() or self.failed:
+            return
+        try:
+            os.write(self.stop_write, ('%f\n' % graceful_s).encode())
+        except OSError:
+            return
+        self.closed.wait(graceful_s + 1)
 
 
 def serve_in_subinterpreter(spec_json):
@@ -783,7 +802,18 @@ def serve_in_subinterpreter(spec_json):
     preloads = preload_into(realm, spec['preload'], sink)
     realm.listen()
     sink.send({'type': 'realm-ready', 'preloads': preloads})
-    threading.Event().wait()
+    line = b''
+    while not line.endswith(b'\n'):
+        chunk = os.read(spec['stopFd'], 64)  # blocks until the worker stops this realm
+        if not chunk:
+            break
+        line += chunk
+    try:
+        graceful = float(line.decode() or '0')
+    except ValueError:
+        graceful = 0.0
+    realm.close(graceful)
+    sink.send({'type': 'realm-closed'})
 
 
 def run_realm_child(spec_b64):
@@ -795,8 +825,12 @@ def run_realm_child(spec_b64):
     preloads = preload_into(realm, spec['preload'], sink)
     realm.listen()
     sink.send({'type': 'realm-ready', 'preloads': preloads})
-    sys.stdin.buffer.read()  # blocks until the parent exits or closes the pipe
-    realm.close(0)
+    said = sys.stdin.buffer.read()  # blocks until the parent exits or closes the pipe
+    try:
+        graceful = float(said.decode().strip() or '0')
+    except ValueError:
+        graceful = 0.0
+    realm.close(graceful)
     os._exit(0)
 
 
@@ -878,11 +912,18 @@ class Worker:
                                'error': {'code': 'SA_ERR_WORKER_START_FAILED', 'message': str(err)}})
 
     def on_shutdown(self, message):
+        """Graceful stop: every realm (main, sub-interpreters, child processes) finishes its in-flight
+        requests, at most gracefulMs, all at the same time."""
         graceful = max(0, message.get('gracefulMs', 0)) / 1000.0
+        with self.children_lock:
+            children = list(self.children.values())
+        stopping = [threading.Thread(target=child.stop, args=(graceful,), daemon=True) for child in children]
+        for thread in stopping:
+            thread.start()
         if self.main is not None:
             self.main.close(graceful)
-        for child in list(self.children.values()):
-            child.stop()
+        for thread in stopping:
+            thread.join(graceful + 2)
         os._exit(0)
 
 
