@@ -108,7 +108,7 @@ export function scanJson(text: string, maxDepth: number = MAX_CONFIG_DEPTH): Sca
         const key = JSON.parse(token) as string;
         top!.at = key;
         if (top!.keys!.has(key)) {
-          if (problems.length < MAX_DUPLICATES) problems.push({ kind: 'duplicate', offset: start, pointer: pointer(), message: `duplicate key "${key}" (JSON keeps only the last one)` });
+          if (problems.length < MAX_DUPLICATES) problems.push({ kind: 'duplicate', offset: start, pointer: pointer(), message: `"${key}" appears twice in this object (JSON keeps only the last one)` });
         } else {
           top!.keys!.add(key);
         }
