@@ -26,13 +26,35 @@ interface Frame {
 
 type Expect = 'value' | 'value-or-close' | 'key' | 'key-or-close' | 'colon' | 'comma-or-close' | 'end';
 
-const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+const HEX = /^[0-9a-fA-F]{4}$/;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const LITERAL = /true|false|null/y;
 const MAX_DUPLICATES = 20;
 
 export function escapePointer(token: string | number): string {
   return String(token).replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** End offset (after the closing quote) of the string starting at `start`, or -1. A loop, not a
+ *  regex: V8's regex engine overflows its stack on a multi-megabyte string. */
+function stringEnd(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code === 0x22) return i + 1;
+    if (code < 0x20) return -1;
+    if (code === 0x5c) {
+      const next = text[i + 1];
+      if (next === 'u') {
+        if (!HEX.test(text.slice(i + 2, i + 6))) return -1;
+        i += 5;
+      } else if (next !== undefined && '"\\/bfnrt'.includes(next)) {
+        i += 1;
+      } else {
+        return -1;
+      }
+    }
+  }
+  return -1;
 }
 
 /** 1-based line and column (UTF-16 units) of an offset. */
@@ -71,13 +93,13 @@ export function scanJson(text: string, maxDepth: number = MAX_CONFIG_DEPTH): Sca
     if (ch === undefined) {
       return expect === 'end' ? problems : fail('syntax', start, 'unexpected end of input');
     }
-    const shown = JSON.stringify(ch);
+    const shown = (): string => JSON.stringify(ch);
     const top = stack[stack.length - 1];
     switch (expect) {
       case 'end':
-        return fail('syntax', start, `unexpected ${shown} after the JSON value`);
+        return fail('syntax', start, `unexpected ${shown()} after the JSON value`);
       case 'colon':
-        if (ch !== ':') return fail('syntax', start, `expected ":" after a property name, found ${shown}`);
+        if (ch !== ':') return fail('syntax', start, `expected ":" after a property name, found ${shown()}`);
         i += 1;
         expect = 'value';
         continue;
@@ -88,7 +110,7 @@ export function scanJson(text: string, maxDepth: number = MAX_CONFIG_DEPTH): Sca
           expect = top!.close === '}' ? 'key' : 'value';
           continue;
         }
-        if (ch !== top!.close) return fail('syntax', start, `expected "," or "${top!.close}", found ${shown}`);
+        if (ch !== top!.close) return fail('syntax', start, `expected "," or "${top!.close}", found ${shown()}`);
         i += 1;
         stack.pop();
         expect = afterValue();
@@ -101,11 +123,11 @@ export function scanJson(text: string, maxDepth: number = MAX_CONFIG_DEPTH): Sca
           expect = afterValue();
           continue;
         }
-        if (ch !== '"') return fail('syntax', start, `expected a property name in double quotes, found ${shown}`);
-        const token = match(STRING);
-        if (token === null) return fail('syntax', start, 'invalid string (unterminated, raw control character or bad escape)');
-        i += token.length;
-        const key = JSON.parse(token) as string;
+        if (ch !== '"') return fail('syntax', start, `expected a property name in double quotes, found ${shown()}`);
+        const end = stringEnd(text, start);
+        if (end < 0) return fail('syntax', start, 'invalid string (unterminated, raw control character or bad escape)');
+        i = end;
+        const key = JSON.parse(text.slice(start, end)) as string;
         top!.at = key;
         if (top!.keys!.has(key)) {
           if (problems.length < MAX_DUPLICATES) problems.push({ kind: 'duplicate', offset: start, pointer: pointer(), message: `"${key}" appears twice in this object (JSON keeps only the last one)` });
@@ -130,10 +152,15 @@ export function scanJson(text: string, maxDepth: number = MAX_CONFIG_DEPTH): Sca
           expect = ch === '{' ? 'key-or-close' : 'value-or-close';
           continue;
         }
-        const token = ch === '"' ? match(STRING) : ch === '-' || (ch >= '0' && ch <= '9') ? match(NUMBER) : match(LITERAL);
-        if (token === null) {
-          return fail('syntax', start, ch === '"' ? 'invalid string (unterminated, raw control character or bad escape)' : `unexpected ${shown} where a value was expected`);
+        if (ch === '"') {
+          const end = stringEnd(text, start);
+          if (end < 0) return fail('syntax', start, 'invalid string (unterminated, raw control character or bad escape)');
+          i = end;
+          expect = afterValue();
+          continue;
         }
+        const token = ch === '-' || (ch >= '0' && ch <= '9') ? match(NUMBER) : match(LITERAL);
+        if (token === null) return fail('syntax', start, `unexpected ${shown()} where a value was expected`);
         i += token.length;
         expect = afterValue();
         continue;

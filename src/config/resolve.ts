@@ -71,7 +71,8 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
   const defaultProcess = block.defaults?.processGroup ?? GLOBAL_TOKEN;
   const defaultApplication = block.defaults?.applicationGroup ?? RESOURCE_TOKEN;
   rules.processGroup(groupSpec(block.defaults?.processGroup, GLOBAL_TOKEN, `${BLOCK}/defaults/processGroup`).spec, processGroups, `${BLOCK}/defaults/processGroup`);
-  if (block.defaults?.applicationGroup?.includes('%{')) groupSpec(block.defaults.applicationGroup, RESOURCE_TOKEN, `${BLOCK}/defaults/applicationGroup`);
+  const applicationDefault = parseGroupSpec(defaultApplication, env);
+  if (!applicationDefault.ok && applicationDefault.problem === 'unknown-expansion') rules.unknownExpansion(applicationDefault.expansion, `${BLOCK}/defaults/applicationGroup`);
   // The schema types proxy.cluster so a later cluster mode only lifts this rule; today serve would die.
   if (raw.proxy?.cluster !== undefined) rules.unsupported('/proxy/cluster', 'proxy.cluster is not supported yet with the scriptalias plugin (run one proxy process; scale with processGroups)');
 

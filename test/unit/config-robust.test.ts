@@ -94,6 +94,12 @@ test('every JSON syntax error names a line and column (V8 omits the position for
   t.deepEqual(scanJson('{"a": [1, {"b": null, "c": "\\u0041"}], "d": -1.5e3}'), []);
 });
 
+test('a multi-megabyte string value scans without overflowing (no regex over the string)', (t) => {
+  t.deepEqual(scanJson(JSON.stringify({ proxy: { x: 'a\\"\u00e9'.repeat(3_000_000) } })), []);
+  t.is(scanJson('{"a": "\\q"}')[0]!.kind, 'syntax');
+  t.is(scanJson('{"a": "\\u12G4"}')[0]!.kind, 'syntax');
+});
+
 test('proxy.cluster: SA_ERR_CONFIG_UNSUPPORTED at /proxy/cluster (serve would die)', async (t) => {
   const issues = await issuesOf(t, config({ scriptAlias: [{ url: '/a', path: hello }] }, { cluster: 2 }));
   t.deepEqual(issues.map((i) => [i.code, i.pointer]), [['SA_ERR_CONFIG_UNSUPPORTED', '/proxy/cluster']]);
