@@ -14,7 +14,7 @@ export interface CatalogueEntry {
 export const ERROR_CATALOGUE = {
   SA_ERR_CONFIG_INVALID: { summary: 'the config file has one or more problems (each listed as an issue)' },
   SA_ERR_CONFIG_READ: { summary: 'the config file cannot be read' },
-  SA_ERR_CONFIG_JSON: { summary: 'the config file is not valid JSON (line and column given)' },
+  SA_ERR_CONFIG_JSON: { summary: 'the config file is not valid JSON, has a duplicate key or is nested deeper than 64 levels (line and column given)' },
   SA_ERR_CONFIG_SCHEMA: { summary: 'a key or value does not match the JSON Schema' },
   SA_ERR_CONFIG_DIRECTIVE: { summary: 'a directive string is malformed (missing target, unknown option, option without =)' },
   SA_ERR_CONFIG_UNKNOWN_GROUP: { summary: 'an alias or default names a process group that `processGroups` does not define' },
@@ -25,6 +25,8 @@ export const ERROR_CATALOGUE = {
   SA_ERR_CONFIG_PYTHON: { summary: 'the Python executable of a group cannot be run' },
   SA_ERR_CONFIG_TLS: { summary: 'a key, certificate or CA file of an HTTPS listener or SSL virtual host is missing, unreadable, not PEM, or the key does not match the certificate' },
   SA_ERR_CONFIG_TRUST: { summary: 'a trustedProxies entry is not an address or CIDR range, or trustedProxyHeaders names two headers of one purpose' },
+  SA_ERR_CONFIG_EXPANSION: { summary: 'a group name uses an unknown `%{...}` expansion (known: `%{GLOBAL}`, `%{RESOURCE}`, `%{SERVER}`, `%{ENV:NAME}`)' },
+  SA_ERR_CONFIG_UNSUPPORTED: { summary: 'a setting the schema knows is not supported yet (proxy.cluster)' },
   SA_ERR_ROUTE_BAD_PATH: { statusCode: 400, summary: 'the request path is malformed (bad %-escape, `..` above the root, invalid UTF-8 for a JS script)' },
   SA_ERR_ROUTE_NOT_FOUND: { statusCode: 404, summary: 'no script or file for this path (also an encoded slash `%2F` or NUL `%00`, as Apache answers, and paths leaving their root)' },
   SA_ERR_ROUTE_FORBIDDEN: { statusCode: 403, summary: 'a directory was named as a script (no index)' },

@@ -7,6 +7,7 @@ import type { ResolvedConfig } from './types.js';
 import { readConfigFile } from './load.js';
 import { compileProxySchema, schemaIssues } from './schema.js';
 import { resolveConfig } from './resolve.js';
+import { tooDeep, MAX_CONFIG_DEPTH } from './json-scan.js';
 
 export interface LoadOptions {
   /** Environment for %{ENV:NAME} and PATH lookups; read at call time (default process.env). */
@@ -22,11 +23,14 @@ function validate(): ValidateFunction {
 
 export async function loadConfigFile(file: string, options: LoadOptions = {}): Promise<ResolvedConfig> {
   const loaded = await readConfigFile(file);
-  if (!loaded.ok) throw new ConfigError([loaded.issue]);
+  if (!loaded.ok) throw new ConfigError(loaded.issues);
   return resolveConfigObject(loaded.raw, file, options);
 }
 
 export async function resolveConfigObject(raw: unknown, file: string, options: LoadOptions = {}): Promise<ResolvedConfig> {
+  // An inline object skips the text scan; bound its depth here (cycles included) before any recursive pass.
+  const deep = tooDeep(raw, MAX_CONFIG_DEPTH);
+  if (deep !== null) throw new ConfigError([{ file, pointer: deep, code: 'SA_ERR_CONFIG_JSON', message: `config too deep: nested deeper than ${MAX_CONFIG_DEPTH} levels (or cyclic)` }]);
   const copy = structuredClone(raw) as Record<string, unknown>;
   const check = validate();
   if (!check(copy)) throw new ConfigError(schemaIssues(check.errors ?? [], file));

@@ -66,7 +66,9 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
   const groupSpec = (value: string | undefined, fallback: string, pointer: string): { spec: GroupSpec; preloadable: boolean } => {
     const parsed = parseGroupSpec(value ?? fallback, env);
     if (!parsed.ok) {
-      rules.envUnset(parsed.variable, pointer);
+      if (parsed.problem === 'env-unset') rules.envUnset(parsed.variable, pointer);
+      // A bad default is reported once, at the default's own pointer, not at every alias using it.
+      else if (value !== undefined) rules.unknownExpansion(parsed.expansion, pointer);
       return { spec: { kind: 'global' }, preloadable: false };
     }
     return { spec: parsed.spec, preloadable: isPreloadable(parsed.spec, parsed.expanded) };
@@ -74,6 +76,10 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
   const defaultProcess = block.defaults?.processGroup ?? GLOBAL_TOKEN;
   const defaultApplication = block.defaults?.applicationGroup ?? RESOURCE_TOKEN;
   rules.processGroup(groupSpec(block.defaults?.processGroup, GLOBAL_TOKEN, `${BLOCK}/defaults/processGroup`).spec, processGroups, `${BLOCK}/defaults/processGroup`);
+  const applicationDefault = parseGroupSpec(defaultApplication, env);
+  if (!applicationDefault.ok && applicationDefault.problem === 'unknown-expansion') rules.unknownExpansion(applicationDefault.expansion, `${BLOCK}/defaults/applicationGroup`);
+  // The schema types proxy.cluster so a later cluster mode only lifts this rule; today serve would die.
+  if (raw.proxy?.cluster !== undefined) rules.unsupported('/proxy/cluster', 'proxy.cluster is not supported yet with the scriptalias plugin (run one proxy process; scale with processGroups)');
 
   /** Group settings shared by aliases and script directories. */
   const groupsOf = (entry: ScriptEntryRaw, pointer: string, directive: boolean) => {
