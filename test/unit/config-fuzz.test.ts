@@ -124,7 +124,7 @@ const CLOSED = (at: Path): boolean => {
 const OTHER_TYPES: readonly Json[] = [42, 'text', true, null, [], {}, [1, 'x'], { a: 1 }, -3.5];
 const EXTREMES: readonly Json[] = [1e308, -1e308, -1, 0, 1.5, 2 ** 53 + 1, 65536, 'NaN', 'Infinity', '-0', '1e999', ''];
 const BAD_DIRECTIVES = ['', '   ', '/x', 'nourl target.js', '/x t.js bogus=1', '/x t.js process-group', '/x t.js pass-authorization=maybe', '/x "unterminated',
-  '/x t.js application-group=', '/x t.js callable-object=', '/x /no/such/file.js', `/x ${basicScripts}/hello.js application-group=%{NOPE}`];
+  '/x t.js application-group=', '/x t.js callable-object=', '/x t.js runtime=perl', `/x ${basicScripts}/hello.js application-group=%{NOPE}`];
 const BAD_EXPANSIONS = ['%{BOGUS}', '%{ENV:}', '%{env:HOME}', 'x%{GLOBAL}', '%{GLOBAL', '%{RESOURCE}x', '%{}', '%{SERVER:x}', '%{ENV:A}b'];
 
 /** Nested arrays/objects as text: JSON.stringify itself recurses and would overflow on 6 000 levels. */
