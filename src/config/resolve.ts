@@ -40,7 +40,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
       threads: group.threads ?? 15,
       runtime: group.runtime ?? 'node',
       maximumRequests: group.maximumRequests ?? 0,
-      requestTimeout: group.requestTimeout ?? 0,
+      requestTimeout: group.requestTimeout ?? block.defaults?.requestTimeout ?? 0,
       queueTimeout: group.queueTimeout ?? 0,
       listenBacklog: group.listenBacklog ?? 100,
       gracefulTimeout: group.gracefulTimeout ?? 15,
@@ -154,7 +154,10 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
   if (issues.length > 0) return { config: null, issues };
   const config: ResolvedConfig = {
     file, proxy: { port, host, redbird }, routes,
-    defaults: { processGroup: parseOrGlobal(defaultProcess, env), applicationGroup: parseOrGlobal(defaultApplication, env) },
+    defaults: {
+      processGroup: parseOrGlobal(defaultProcess, env), applicationGroup: parseOrGlobal(defaultApplication, env),
+      requestTimeout: block.defaults?.requestTimeout ?? 0,
+    },
     processGroups, server, virtualHosts, python, scriptReloading,
     statusSocket: block.statusSocket ? path.resolve(baseDir, block.statusSocket) : null,
     warnings,

@@ -21,7 +21,7 @@ export interface ResolvedProcessGroup {
   readonly threads: number;
   readonly runtime: Runtime;
   readonly maximumRequests: number;      // 0 = never
-  readonly requestTimeout: number;       // seconds, 0 = none
+  readonly requestTimeout: number;       // seconds, 0 = none; default defaults.requestTimeout
   readonly queueTimeout: number;         // seconds, 0 = none
   readonly listenBacklog: number;
   readonly gracefulTimeout: number;      // seconds
@@ -101,7 +101,12 @@ export interface ResolvedConfig {
   readonly file: string;
   readonly proxy: ResolvedProxyOptions;
   readonly routes: readonly ResolvedRoute[];
-  readonly defaults: { readonly processGroup: GroupSpec; readonly applicationGroup: GroupSpec };
+  readonly defaults: {
+    readonly processGroup: GroupSpec;
+    readonly applicationGroup: GroupSpec;
+    /** Seconds, 0 = none: the global process group's deadline and each named group's default. */
+    readonly requestTimeout: number;
+  };
   readonly processGroups: Readonly<Record<string, ResolvedProcessGroup>>;
   readonly server: ResolvedContext;
   readonly virtualHosts: readonly ResolvedContext[];

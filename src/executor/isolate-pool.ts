@@ -1,6 +1,8 @@
 // %{GLOBAL} process group + any other application group: one worker thread per application group
 // inside the proxy process (DESIGN §5, row 2), created on first use or at start for preloads.
 // Requests reach a thread over its Unix socket through the HTTP bridge, bodies streamed both ways.
+// Past requestTimeout a request gets 504 and its thread is terminated (it may spin in a CPU loop) and
+// replaced on the next request; the thread's other in-flight requests get 502 as its streams close.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Executor, ExecutorStatus } from './executor.js';
 import type { ScriptJob } from '../protocol/job.js';
@@ -17,6 +19,8 @@ export interface IsolatePoolOptions {
   readonly log: Logger;
   readonly socketDir: string;
   readonly preload: readonly PreloadEntry[];
+  /** Deadline per request in ms; 0 = none. */
+  readonly requestTimeoutMs?: number;
 }
 
 export function logWorkerMessage(log: Logger, message: LogMessage): void {
@@ -31,6 +35,7 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
   let state: ExecutorStatus['state'] = 'starting';
   let inFlight = 0;
   let served = 0;
+  let restarts = 0;
 
   const poolFor = (realm: ThreadRealm): MuxPool => {
     let pool = pools.get(realm.socketPath);
@@ -42,7 +47,21 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
   };
   const forward = (realm: ThreadRealm, job: ScriptJob, req: IncomingMessage, res: ServerResponse): void => {
     inFlight++;
-    forwardRequest(req, res, job, { pool: poolFor(realm) }, { timeoutMs: 0, log }, () => { inFlight--; served++; });
+    forwardRequest(req, res, job, { pool: poolFor(realm) }, { timeoutMs: options.requestTimeoutMs ?? 0, log }, (outcome) => {
+      inFlight--;
+      served++;
+      if (outcome === 'timeout') retire(realm, job.reqId);
+    });
+  };
+  const retire = (realm: ThreadRealm, reqId: string): void => {
+    if (realms.ready(realm.applicationGroup) !== realm) return; // replaced already (an earlier timeout)
+    restarts++;
+    log.info({ code: 'SA_EVT_WORKER_RECYCLE', appGroup: realm.applicationGroup, threadId: realm.threadId, reason: 'requestTimeout', reqId },
+      'terminating application group thread');
+    void realms.retire(realm);
+    // Closing its connections now answers the thread's other in-flight requests (502) at once.
+    pools.get(realm.socketPath)?.destroy();
+    pools.delete(realm.socketPath);
   };
 
   return {
@@ -69,7 +88,7 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
     },
     status(): ExecutorStatus {
       return {
-        kind: 'isolate', processGroup: GLOBAL_GROUP, runtime: 'node', state, inFlight, queued: 0, served, restarts: 0,
+        kind: 'isolate', processGroup: GLOBAL_GROUP, runtime: 'node', state, inFlight, queued: 0, served, restarts,
         processes: [{ pid: process.pid, slot: 0, state: state === 'ready' ? 'ready' : 'starting', inFlight, served,
           rssBytes: process.memoryUsage.rss(), appGroups: realms.groups() }],
       };
