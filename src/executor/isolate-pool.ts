@@ -58,7 +58,7 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
     restarts++;
     log.info({ code: 'SA_EVT_WORKER_RECYCLE', appGroup: realm.applicationGroup, threadId: realm.threadId, reason: 'requestTimeout', reqId },
       'terminating application group thread');
-    void realms.retire(realm);
+    realms.retire(realm).catch((err: unknown) => log.warn({ err, appGroup: realm.applicationGroup }, 'terminating a thread failed'));
     // Closing its connections now answers the thread's other in-flight requests (502) at once.
     pools.get(realm.socketPath)?.destroy();
     pools.delete(realm.socketPath);
