@@ -36,6 +36,9 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
   let inFlight = 0;
   let served = 0;
   let restarts = 0;
+  // Kept for the thread that replaces a retired or dead one: it preloads as the first one did.
+  const preloadsOf = new Map<string, PreloadEntry[]>();
+  for (const entry of options.preload) preloadsOf.set(entry.applicationGroup, [...(preloadsOf.get(entry.applicationGroup) ?? []), entry]);
 
   const poolFor = (realm: ThreadRealm): MuxPool => {
     let pool = pools.get(realm.socketPath);
@@ -66,9 +69,7 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
 
   return {
     async start() {
-      const byGroup = new Map<string, PreloadEntry[]>();
-      for (const entry of options.preload) byGroup.set(entry.applicationGroup, [...(byGroup.get(entry.applicationGroup) ?? []), entry]);
-      await Promise.all([...byGroup].map(([group, entries]) => realms.ensure(group, entries)));
+      await Promise.all([...preloadsOf].map(([group, entries]) => realms.ensure(group, entries)));
       state = 'ready';
     },
     handle(job, req, res) {
@@ -81,7 +82,7 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
         forward(realm, job, req, res);
         return;
       }
-      realms.ensure(job.applicationGroup).then((ready) => forward(ready, job, req, res), (err: unknown) => {
+      realms.ensure(job.applicationGroup, preloadsOf.get(job.applicationGroup)).then((ready) => forward(ready, job, req, res), (err: unknown) => {
         log.error({ err, code: 'SA_ERR_WORKER_START_FAILED', appGroup: job.applicationGroup }, 'application group thread unavailable');
         sendError(res, isScriptAliasError(err) && err.code === 'SA_ERR_POOL_UNAVAILABLE' ? 'SA_ERR_POOL_UNAVAILABLE' : 'SA_ERR_SCRIPT_CRASHED', job.reqId);
       });
