@@ -45,7 +45,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
       threads: group.threads ?? 15,
       runtime: group.runtime ?? defaultRuntime,
       maximumRequests: group.maximumRequests ?? 0,
-      requestTimeout: group.requestTimeout ?? 0,
+      requestTimeout: group.requestTimeout ?? block.defaults?.requestTimeout ?? 0,
       queueTimeout: group.queueTimeout ?? 0,
       listenBacklog: group.listenBacklog ?? 100,
       gracefulTimeout: group.gracefulTimeout ?? 15,
@@ -177,7 +177,10 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
   if (issues.length > 0) return { config: null, issues };
   const config: ResolvedConfig = {
     file, proxy: { port, host, ssl, redbird }, routes, trust,
-    defaults: { processGroup: parseOrGlobal(defaultProcess, env), applicationGroup: parseOrGlobal(defaultApplication, env), runtime: defaultRuntime },
+    defaults: {
+      processGroup: parseOrGlobal(defaultProcess, env), applicationGroup: parseOrGlobal(defaultApplication, env),
+      runtime: defaultRuntime, requestTimeout: block.defaults?.requestTimeout ?? 0,
+    },
     processGroups, server, virtualHosts, python, scriptReloading,
     statusSocket: block.statusSocket ? path.resolve(baseDir, block.statusSocket) : null,
     warnings,

@@ -23,7 +23,7 @@ export interface ResolvedProcessGroup {
   readonly threads: number;
   readonly runtime: Runtime;
   readonly maximumRequests: number;      // 0 = never
-  readonly requestTimeout: number;       // seconds, 0 = none
+  readonly requestTimeout: number;       // seconds, 0 = none; default defaults.requestTimeout
   readonly queueTimeout: number;         // seconds, 0 = none
   readonly listenBacklog: number;
   readonly gracefulTimeout: number;      // seconds
@@ -133,7 +133,13 @@ export interface ResolvedConfig {
   readonly file: string;
   readonly proxy: ResolvedProxyOptions;
   readonly routes: readonly ResolvedRoute[];
-  readonly defaults: { readonly processGroup: GroupSpec; readonly applicationGroup: GroupSpec; readonly runtime: Runtime };
+  readonly defaults: {
+    readonly processGroup: GroupSpec;
+    readonly applicationGroup: GroupSpec;
+    readonly runtime: Runtime;
+    /** Seconds, 0 = none: the global process group's deadline and each named group's default. */
+    readonly requestTimeout: number;
+  };
   readonly processGroups: Readonly<Record<string, ResolvedProcessGroup>>;
   readonly server: ResolvedContext;
   readonly virtualHosts: readonly ResolvedContext[];

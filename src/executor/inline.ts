@@ -1,5 +1,7 @@
 // %{GLOBAL} process group + %{GLOBAL} application group: the script's listener runs on the proxy's
 // own main thread with the real req/res, no hop at all (DESIGN §5, row 1).
+// The deadline (requestTimeout) is a timer on the same thread: it answers a script that waits for
+// ever, but cannot cut one that spins in a CPU loop (nothing else runs meanwhile; isolates can).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Executor, ExecutorStatus } from './executor.js';
 import type { ScriptJob } from '../protocol/job.js';
@@ -8,10 +10,40 @@ import type { Logger } from '../log.js';
 import { createScriptCache } from '../script/load-script.js';
 import { runScript, type FailureSink, type RunCounters } from '../script/run-script.js';
 import { GLOBAL_GROUP } from '../constants.js';
+import { sendError } from '../http-error.js';
 
 export interface InlineOptions {
   readonly log: Logger;
   readonly preload?: readonly PreloadEntry[];
+  /** Deadline per request in ms; 0 = none. */
+  readonly requestTimeoutMs?: number;
+}
+
+const noop = (): void => undefined;
+
+/**
+ * After the deadline answered for it, the script still holds res: its later calls must neither throw
+ * (headers sent) nor emit an unheard 'error' (write after end), which would take the proxy down.
+ */
+function mute(res: ServerResponse): void {
+  res.on('error', noop);
+  const self = (): ServerResponse => res;
+  Object.assign(res, {
+    writeHead: self, setHeader: self, appendHeader: self, setHeaders: self, removeHeader: noop, flushHeaders: noop,
+    addTrailers: noop, writeContinue: noop, writeProcessing: noop, writeEarlyHints: noop, write: () => true, end: self,
+  });
+}
+
+/** Arms the deadline of one inline request: 504 if nothing was sent yet, else the connection is cut. */
+function armDeadline(res: ServerResponse, job: ScriptJob, ms: number, log: Logger): void {
+  const timer = setTimeout(() => {
+    if (res.writableEnded) return;
+    log.error({ code: 'SA_ERR_SCRIPT_TIMEOUT', reqId: job.reqId, script: job.script, timeoutMs: ms }, 'request timed out');
+    sendError(res, 'SA_ERR_SCRIPT_TIMEOUT', job.reqId);
+    mute(res);
+  }, ms);
+  timer.unref();
+  res.once('close', () => clearTimeout(timer));
 }
 
 export function createInlineExecutor(options: InlineOptions): Executor {
@@ -35,6 +67,8 @@ export function createInlineExecutor(options: InlineOptions): Executor {
       state = 'ready';
     },
     handle(job: ScriptJob, req: IncomingMessage, res: ServerResponse) {
+      const ms = options.requestTimeoutMs ?? 0;
+      if (ms > 0) armDeadline(res, job, ms, log);
       runScript(cache, job, req, res, report, counters);
     },
     status(): ExecutorStatus {

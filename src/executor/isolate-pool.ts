@@ -1,6 +1,8 @@
 // %{GLOBAL} process group + any other application group: one worker thread per application group
 // inside the proxy process (DESIGN §5, row 2), created on first use or at start for preloads.
 // Requests reach a thread over its Unix socket through the HTTP bridge, bodies streamed both ways.
+// Past requestTimeout a request gets 504 and its thread is terminated (it may spin in a CPU loop) and
+// replaced on the next request; the thread's other in-flight requests get 502 as its streams close.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Executor, ExecutorStatus } from './executor.js';
 import type { ScriptJob } from '../protocol/job.js';
@@ -17,6 +19,8 @@ export interface IsolatePoolOptions {
   readonly log: Logger;
   readonly socketDir: string;
   readonly preload: readonly PreloadEntry[];
+  /** Deadline per request in ms; 0 = none. */
+  readonly requestTimeoutMs?: number;
 }
 
 export function logWorkerMessage(log: Logger, message: LogMessage): void {
@@ -31,6 +35,10 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
   let state: ExecutorStatus['state'] = 'starting';
   let inFlight = 0;
   let served = 0;
+  let restarts = 0;
+  // Kept for the thread that replaces a retired or dead one: it preloads as the first one did.
+  const preloadsOf = new Map<string, PreloadEntry[]>();
+  for (const entry of options.preload) preloadsOf.set(entry.applicationGroup, [...(preloadsOf.get(entry.applicationGroup) ?? []), entry]);
 
   const poolFor = (realm: ThreadRealm): MuxPool => {
     let pool = pools.get(realm.socketPath);
@@ -42,14 +50,26 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
   };
   const forward = (realm: ThreadRealm, job: ScriptJob, req: IncomingMessage, res: ServerResponse): void => {
     inFlight++;
-    forwardRequest(req, res, job, { pool: poolFor(realm) }, { timeoutMs: 0, log }, () => { inFlight--; served++; });
+    forwardRequest(req, res, job, { pool: poolFor(realm) }, { timeoutMs: options.requestTimeoutMs ?? 0, log }, (outcome) => {
+      inFlight--;
+      served++;
+      if (outcome === 'timeout') retire(realm, job.reqId);
+    });
+  };
+  const retire = (realm: ThreadRealm, reqId: string): void => {
+    if (realms.ready(realm.applicationGroup) !== realm) return; // replaced already (an earlier timeout)
+    restarts++;
+    log.info({ code: 'SA_EVT_WORKER_RECYCLE', appGroup: realm.applicationGroup, threadId: realm.threadId, reason: 'requestTimeout', reqId },
+      'terminating application group thread');
+    realms.retire(realm).catch((err: unknown) => log.warn({ err, appGroup: realm.applicationGroup }, 'terminating a thread failed'));
+    // Closing its connections now answers the thread's other in-flight requests (502) at once.
+    pools.get(realm.socketPath)?.destroy();
+    pools.delete(realm.socketPath);
   };
 
   return {
     async start() {
-      const byGroup = new Map<string, PreloadEntry[]>();
-      for (const entry of options.preload) byGroup.set(entry.applicationGroup, [...(byGroup.get(entry.applicationGroup) ?? []), entry]);
-      await Promise.all([...byGroup].map(([group, entries]) => realms.ensure(group, entries)));
+      await Promise.all([...preloadsOf].map(([group, entries]) => realms.ensure(group, entries)));
       state = 'ready';
     },
     handle(job, req, res) {
@@ -62,14 +82,14 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
         forward(realm, job, req, res);
         return;
       }
-      realms.ensure(job.applicationGroup).then((ready) => forward(ready, job, req, res), (err: unknown) => {
+      realms.ensure(job.applicationGroup, preloadsOf.get(job.applicationGroup)).then((ready) => forward(ready, job, req, res), (err: unknown) => {
         log.error({ err, code: 'SA_ERR_WORKER_START_FAILED', appGroup: job.applicationGroup }, 'application group thread unavailable');
         sendError(res, isScriptAliasError(err) && err.code === 'SA_ERR_POOL_UNAVAILABLE' ? 'SA_ERR_POOL_UNAVAILABLE' : 'SA_ERR_SCRIPT_CRASHED', job.reqId);
       });
     },
     status(): ExecutorStatus {
       return {
-        kind: 'isolate', processGroup: GLOBAL_GROUP, runtime: 'node', state, inFlight, queued: 0, served, restarts: 0,
+        kind: 'isolate', processGroup: GLOBAL_GROUP, runtime: 'node', state, inFlight, queued: 0, served, restarts,
         processes: [{ pid: process.pid, slot: 0, state: state === 'ready' ? 'ready' : 'starting', inFlight, served,
           rssBytes: process.memoryUsage.rss(), appGroups: realms.groups() }],
       };

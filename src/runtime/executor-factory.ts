@@ -30,11 +30,11 @@ export async function createExecutor(planned: PlannedExecutor, context: FactoryC
   const log = context.log.child({ executor: planned.id });
   switch (key.kind) {
     case 'inline':
-      return createInlineExecutor({ log, preload: planned.preload });
+      return createInlineExecutor({ log, preload: planned.preload, requestTimeoutMs: planned.requestTimeout * 1000 });
     case 'isolate': {
       const socketDir = context.nextSocketDir();
       await mkdir(socketDir, { recursive: true, mode: 0o700 });
-      return createIsolatePool({ log, socketDir, preload: planned.preload });
+      return createIsolatePool({ log, socketDir, preload: planned.preload, requestTimeoutMs: planned.requestTimeout * 1000 });
     }
     case 'pool': {
       if (!planned.settings) throw new ScriptAliasError('SA_ERR_CONFIG_UNKNOWN_GROUP', `no settings for process group ${key.processGroup}`);

@@ -13,13 +13,15 @@ export interface PlannedExecutor {
   /** Group settings for pools (a synthetic one for the global group's Python companions). */
   readonly settings: ResolvedProcessGroup | null;
   readonly preload: readonly PreloadEntry[];
+  /** Deadline in seconds (0 = none) of the inline and isolate executors; pools read theirs from settings. */
+  readonly requestTimeout: number;
 }
 
 /** Settings of the global process group's Python companion processes (DESIGN §5). */
 export function globalPythonSettings(config: ResolvedConfig): ResolvedProcessGroup {
   return {
     name: GLOBAL_GROUP, pointer: '/plugins/scriptalias/python', processes: 1, processesExplicit: false, threads: 15,
-    runtime: 'python', maximumRequests: 0, requestTimeout: 0, queueTimeout: 0, listenBacklog: 100,
+    runtime: 'python', maximumRequests: 0, requestTimeout: config.defaults.requestTimeout, queueTimeout: 0, listenBacklog: 100,
     gracefulTimeout: 15, shutdownTimeout: 5, inactivityTimeout: 0, restartInterval: 0, home: null, env: {},
     displayName: 'scriptalias:python', python: config.python, pythonPath: [], pythonHome: null,
     scriptReloading: config.scriptReloading,
@@ -29,6 +31,11 @@ export function globalPythonSettings(config: ResolvedConfig): ResolvedProcessGro
 export function groupSettings(config: ResolvedConfig, processGroup: string, runtime: Runtime): ResolvedProcessGroup | null {
   if (processGroup === GLOBAL_GROUP) return runtime === 'python' ? globalPythonSettings(config) : null;
   return config.processGroups[processGroup] ?? null;
+}
+
+/** The global process group's deadline, for the executors that have no group settings. */
+export function globalDeadline(config: ResolvedConfig, key: ExecutorKey): number {
+  return key.kind === 'pool' ? 0 : config.defaults.requestTimeout;
 }
 
 function literalName(spec: GroupSpec): string | null {
@@ -44,7 +51,7 @@ export function planExecutors(config: ResolvedConfig): Map<string, PlannedExecut
     let entry = plan.get(id);
     if (!entry) {
       const settings = key.kind === 'pool' ? groupSettings(config, key.processGroup, key.runtime) : null;
-      entry = { id, key, settings, preload: [] };
+      entry = { id, key, settings, preload: [], requestTimeout: globalDeadline(config, key) };
       plan.set(id, entry);
     }
     return entry;
@@ -73,5 +80,5 @@ export function planExecutors(config: ResolvedConfig): Map<string, PlannedExecut
 
 /** A fingerprint of everything that makes two executors interchangeable (reload keeps equal ones). */
 export function fingerprint(planned: PlannedExecutor): string {
-  return JSON.stringify([planned.key, planned.settings, planned.preload]);
+  return JSON.stringify([planned.key, planned.settings, planned.preload, planned.requestTimeout]);
 }

@@ -1,10 +1,12 @@
 // One worker thread per application group, created on first use: the isolates of the proxy's global
 // process group and the non-%{GLOBAL} application groups inside a worker process. Each listens on
-// its own Unix socket; a thread that dies is created again on the next request.
+// its own Unix socket; a thread that dies, or is retired (past a deadline), is created again on the
+// next request.
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import type { PreloadEntry, PreloadResult, LogMessage } from '../protocol/messages.js';
 import { ScriptAliasError } from '../errors.js';
 
@@ -24,6 +26,11 @@ export interface ThreadRealms {
   /** The realm if it is up now (the hot path), else undefined. */
   ready(applicationGroup: string): ThreadRealm | undefined;
   groups(): string[];
+  /**
+   * Terminates `realm`'s thread now (it may be stuck in a CPU loop) and forgets it, so the next
+   * request to its application group starts a fresh thread. No-op when it was replaced already.
+   */
+  retire(realm: ThreadRealm): Promise<void>;
   close(gracefulMs: number): Promise<void>;
   destroy(): Promise<void>;
 }
@@ -32,16 +39,20 @@ interface Entry {
   readonly worker: Worker;
   readonly started: Promise<ThreadRealm>;
   realm: ThreadRealm | null;
+  retired: boolean;
 }
 
 export function createThreadRealms(options: { socketDir: string; onLog: (message: LogMessage) => void }): ThreadRealms {
   const entries = new Map<string, Entry>();
   let closing = false;
+  let seq = 0;
 
   const start = (applicationGroup: string, preload: readonly PreloadEntry[]): Entry => {
     // Socket names from a hash: group names are arbitrary text and sun_path is short.
     const name = createHash('sha1').update(applicationGroup).digest('hex').slice(0, 12);
-    const socketPath = path.join(options.socketDir, `t-${process.pid}-${name}.sock`);
+    // A fresh path per thread: a terminated thread's libuv unlinks its socket path as it closes, which
+    // must not remove the socket of the thread that replaces it.
+    const socketPath = path.join(options.socketDir, `t-${process.pid}-${name}-${++seq}.sock`);
     const worker = new Worker(threadEntry, { workerData: { socketPath, applicationGroup, preload } });
     worker.unref();
     const started = new Promise<ThreadRealm>((resolve, reject) => {
@@ -60,12 +71,12 @@ export function createThreadRealms(options: { socketDir: string; onLog: (message
       });
       worker.once('exit', (code) => {
         if (entries.get(applicationGroup) === entry) entries.delete(applicationGroup);
-        if (!closing && code !== 0) options.onLog({ type: 'log', level: 'error', code: 'SA_ERR_SCRIPT_CRASHED', msg: `application group thread exited with ${code}`, appGroup: applicationGroup });
+        if (!closing && !entry.retired && code !== 0) options.onLog({ type: 'log', level: 'error', code: 'SA_ERR_SCRIPT_CRASHED', msg: `application group thread exited with ${code}`, appGroup: applicationGroup });
         reject(new ScriptAliasError('SA_ERR_WORKER_START_FAILED', `thread for application group ${applicationGroup} exited`));
       });
     });
     started.catch(() => undefined);
-    const entry: Entry = { worker, started, realm: null };
+    const entry: Entry = { worker, started, realm: null, retired: false };
     entries.set(applicationGroup, entry);
     return entry;
   };
@@ -79,6 +90,14 @@ export function createThreadRealms(options: { socketDir: string; onLog: (message
       return entries.get(applicationGroup)?.realm ?? undefined;
     },
     groups: () => [...entries.keys()],
+    async retire(realm) {
+      const entry = entries.get(realm.applicationGroup);
+      if (!entry || entry.realm !== realm) return;
+      entry.retired = true;
+      entries.delete(realm.applicationGroup);
+      await entry.worker.terminate();
+      rmSync(realm.socketPath, { force: true });
+    },
     async close(gracefulMs) {
       closing = true;
       await Promise.all([...entries.values()].map(async (entry) => {
