@@ -58,6 +58,14 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
   const runtime = await ScriptAliasRuntime.create(config, { log });
   const detach = attachToRedbird(redbird, (req, res) => runtime.handle(req, res));
   let unregister = withRoutes ? await registerRoutes(redbird, config.routes) : () => undefined;
+  let attached = true;
+  /** Hands redbird's servers and routes back, once: close() and destroy() may both run. */
+  const letGo = (): void => {
+    if (!attached) return;
+    attached = false;
+    detach();
+    unregister();
+  };
 
   return {
     async reload(next = current) {
@@ -86,13 +94,11 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
     status: () => runtime.status(),
     get config() { return runtime.config; },
     async close() {
-      detach();
-      unregister();
+      letGo();
       await runtime.close();
     },
     async destroy() {
-      detach();
-      unregister();
+      letGo();
       await runtime.destroy();
     },
   };

@@ -116,27 +116,31 @@ export async function serve(file: string, options: ServeOptions): Promise<Runnin
   const onHangup = (): void => void reload();
   process.on('SIGHUP', onHangup);
 
-  const stopWatching = async (): Promise<void> => {
+  let stoppedWatching: Promise<void> | null = null;
+  const stopWatching = (): Promise<void> => (stoppedWatching ??= (async () => {
     process.removeListener('SIGHUP', onHangup);
     await watcher?.close();
     await statusEndpoint?.close();
-  };
+  })());
   const closeTls = (): void => {
     for (const tlsServer of tlsServers.servers) (tlsServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
   };
+  // close() and destroy() may both run (a second signal during a graceful stop): redbird closes once.
+  let redbirdClosed: Promise<void> | null = null;
+  const closeRedbird = (): Promise<void> => (redbirdClosed ??= proxy.close());
   return {
     port: actualPort, url, httpsPorts, httpsUrls, plugin: attached, redbird: proxy, reload,
     async close() {
       await stopWatching();
       await attached.close();
-      await proxy.close();
+      await closeRedbird();
     },
     async destroy() {
       await stopWatching();
       await attached.destroy();
       server.closeAllConnections();
       closeTls();
-      await proxy.close();
+      await closeRedbird();
     },
   };
 }

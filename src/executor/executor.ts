@@ -6,7 +6,8 @@
 //   3. handle(job, req, res)  answers one request; never throws: failures become an HTTP error answer
 //   4. close()             graceful: takes no new requests, finishes in-flight ones, then stops
 //      destroy()           now: aborts in-flight requests and stops
-// status() may be called at any time.
+// status() may be called at any time. Every kind is a ManagedExecutor (lifecycle.ts), which owns the
+// state: close() is idempotent, destroy() works during a close(), handle() after close() is a 503.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ScriptJob } from '../protocol/job.js';
 

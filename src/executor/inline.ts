@@ -4,6 +4,7 @@
 // ever, but cannot cut one that spins in a CPU loop (nothing else runs meanwhile; isolates can).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Executor, ExecutorStatus } from './executor.js';
+import { ManagedExecutor } from './lifecycle.js';
 import type { ScriptJob } from '../protocol/job.js';
 import type { PreloadEntry } from '../protocol/messages.js';
 import type { Logger } from '../log.js';
@@ -50,12 +51,14 @@ export function createInlineExecutor(options: InlineOptions): Executor {
   const { log } = options;
   const cache = createScriptCache();
   const counters: RunCounters = { inFlight: 0, served: 0 };
-  let state: ExecutorStatus['state'] = 'starting';
   const report: FailureSink = ({ code, reqId, script, err, status }) => {
     const line = { code, reqId, script, err };
     if (status >= 500) log.error(line, 'script failed'); else log.info(line, 'script refused');
   };
-  return {
+  // In-flight requests live on the client's own connections: closing waits for them, destroying cuts them.
+  const live = new Set<ServerResponse>();
+  let idle: (() => void) | null = null;
+  return new ManagedExecutor(() => ({
     async start() {
       for (const entry of options.preload ?? []) {
         try {
@@ -64,14 +67,18 @@ export function createInlineExecutor(options: InlineOptions): Executor {
           log.warn({ code: 'SA_WRN_PRELOAD_FAILED', script: entry.script, err }, 'preload failed; requests will retry the load');
         }
       }
-      state = 'ready';
     },
-    handle(job: ScriptJob, req: IncomingMessage, res: ServerResponse) {
+    dispatch(job: ScriptJob, req: IncomingMessage, res: ServerResponse) {
       const ms = options.requestTimeoutMs ?? 0;
       if (ms > 0) armDeadline(res, job, ms, log);
+      live.add(res);
+      res.once('close', () => {
+        live.delete(res);
+        if (live.size === 0) idle?.();
+      });
       runScript(cache, job, req, res, report, counters);
     },
-    status(): ExecutorStatus {
+    status(state): ExecutorStatus {
       return {
         kind: 'inline', processGroup: GLOBAL_GROUP, runtime: 'node', state, inFlight: counters.inFlight, queued: 0,
         served: counters.served, restarts: 0,
@@ -79,7 +86,12 @@ export function createInlineExecutor(options: InlineOptions): Executor {
           served: counters.served, rssBytes: process.memoryUsage.rss(), appGroups: [GLOBAL_GROUP] }],
       };
     },
-    async close() { state = 'closed'; },
-    async destroy() { state = 'closed'; },
-  };
+    async drain() {
+      if (live.size > 0) await new Promise<void>((resolve) => { idle = resolve; });
+    },
+    async stop() {
+      for (const res of live) res.destroy();
+      idle?.();
+    },
+  }));
 }

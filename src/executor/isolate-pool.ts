@@ -5,6 +5,7 @@
 // replaced on the next request; the thread's other in-flight requests get 502 as its streams close.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Executor, ExecutorStatus } from './executor.js';
+import { ManagedExecutor } from './lifecycle.js';
 import type { ScriptJob } from '../protocol/job.js';
 import type { PreloadEntry, LogMessage } from '../protocol/messages.js';
 import type { Logger } from '../log.js';
@@ -32,7 +33,6 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
   const { log } = options;
   const realms = createThreadRealms({ socketDir: options.socketDir, onLog: (m) => logWorkerMessage(log, m) });
   const pools = new Map<string, MuxPool>();
-  let state: ExecutorStatus['state'] = 'starting';
   let inFlight = 0;
   let served = 0;
   let restarts = 0;
@@ -67,16 +67,11 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
     pools.delete(realm.socketPath);
   };
 
-  return {
+  return new ManagedExecutor(() => ({
     async start() {
       await Promise.all([...preloadsOf].map(([group, entries]) => realms.ensure(group, entries)));
-      state = 'ready';
     },
-    handle(job, req, res) {
-      if (state === 'closing' || state === 'closed') {
-        sendError(res, 'SA_ERR_POOL_UNAVAILABLE', job.reqId);
-        return;
-      }
+    dispatch(job, req, res) {
       const realm = realms.ready(job.applicationGroup);
       if (realm) {
         forward(realm, job, req, res);
@@ -87,23 +82,20 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
         sendError(res, isScriptAliasError(err) && err.code === 'SA_ERR_POOL_UNAVAILABLE' ? 'SA_ERR_POOL_UNAVAILABLE' : 'SA_ERR_SCRIPT_CRASHED', job.reqId);
       });
     },
-    status(): ExecutorStatus {
+    status(state): ExecutorStatus {
       return {
         kind: 'isolate', processGroup: GLOBAL_GROUP, runtime: 'node', state, inFlight, queued: 0, served, restarts,
         processes: [{ pid: process.pid, slot: 0, state: state === 'ready' ? 'ready' : 'starting', inFlight, served,
           rssBytes: process.memoryUsage.rss(), appGroups: realms.groups() }],
       };
     },
-    async close() {
-      state = 'closing';
+    async drain() {
       await realms.close(15_000);
       for (const pool of pools.values()) pool.destroy();
-      state = 'closed';
     },
-    async destroy() {
-      state = 'closed';
+    async stop() {
       await realms.destroy();
       for (const pool of pools.values()) pool.destroy();
     },
-  };
+  }));
 }

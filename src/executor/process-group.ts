@@ -5,6 +5,7 @@
 // Spawning and talking to one process is process-supervisor.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Executor, ExecutorStatus } from './executor.js';
+import { ManagedExecutor } from './lifecycle.js';
 import type { ResolvedProcessGroup, Runtime } from '../config/types.js';
 import type { PreloadEntry } from '../protocol/messages.js';
 import type { ScriptJob } from '../protocol/job.js';
@@ -40,7 +41,8 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
   const queue = new RequestQueue<Pending>(settings.listenBacklog, settings.queueTimeout * 1000);
   const workers: WorkerProcess[] = [];          // current: starting or ready
   const draining = new Set<WorkerProcess>();
-  let state: ExecutorStatus['state'] = 'starting';
+  // Set once the executor exists (below); the lifecycle base owns the state.
+  let life!: ManagedExecutor;
   let restarts = 0;
   let served = 0;
   let earlyDeaths = 0;
@@ -61,7 +63,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
     workers.push(worker);
     worker.ready.then(() => {
       earlyDeaths = 0;
-      if (state === 'starting' || state === 'failing') state = 'ready';
+      life.markReady();
       armTimers(worker);
       pump();
     }, (err: unknown) => {
@@ -75,22 +77,22 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
     if (wasCurrent) workers.splice(workers.indexOf(worker), 1);
     draining.delete(worker);
     const line = { code: 'SA_EVT_WORKER_EXIT', pid: worker.pid, exitCode: code, signal, expected: !wasCurrent };
-    if (wasCurrent && state !== 'closing' && state !== 'closed') log.error(line, 'worker died'); else log.info(line, 'worker stopped');
-    if (!wasCurrent || state === 'closing' || state === 'closed') return;
+    if (wasCurrent && life.open) log.error(line, 'worker died'); else log.info(line, 'worker stopped');
+    if (!wasCurrent || !life.open) return;
     restarts++;
     const early = Date.now() - worker.startedAt < EARLY_DEATH_MS;
     earlyDeaths = early ? earlyDeaths + 1 : 0;
-    if (workers.every((w) => w.state !== 'ready')) state = earlyDeaths > 0 ? 'failing' : state;
+    if (workers.every((w) => w.state !== 'ready') && earlyDeaths > 0) life.markFailing();
     const delay = early ? Math.min(100 * 2 ** (earlyDeaths - 1), MAX_BACKOFF_MS) : 0;
     const respawn = setTimeout(() => {
-      if (state !== 'closing' && state !== 'closed') spawnWorker(worker.slot);
+      if (life.open) spawnWorker(worker.slot);
     }, delay);
     respawn.unref();
   }
 
   /** Replace `worker` gracefully: its replacement becomes ready first, then it drains and stops. */
   function recycle(worker: WorkerProcess, reason: string, stopTakingNow = false): void {
-    if (!workers.includes(worker) || state === 'closing' || state === 'closed') return;
+    if (!workers.includes(worker) || !life.open) return;
     log.info({ code: 'SA_EVT_WORKER_RECYCLE', pid: worker.pid, reason }, 'recycling worker');
     restarts++;
     const retire = (): void => {
@@ -183,7 +185,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
     }
   }
 
-  return {
+  life = new ManagedExecutor(() => ({
     async start() {
       for (let slot = 0; slot < settings.processes; slot++) spawnWorker(slot);
       if (settings.queueTimeout > 0) {
@@ -192,16 +194,12 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
       }
       const results = await Promise.allSettled(workers.map((w) => w.ready));
       if (results.every((r) => r.status === 'rejected')) {
-        state = 'failing';
+        life.markFailing();
         throw new ScriptAliasError('SA_ERR_WORKER_START_FAILED', `process group "${settings.name}" could not start any worker`);
       }
     },
-    handle(job, req, res) {
+    dispatch(job, req, res) {
       const p: Pending = { job, req, res };
-      if (state === 'closing' || state === 'closed') {
-        refuse(p, 'SA_ERR_POOL_UNAVAILABLE');
-        return;
-      }
       const worker = queue.length === 0 ? pick() : undefined;
       if (worker) {
         dispatch(worker, p);
@@ -214,7 +212,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
       res.once('close', () => queue.remove(p));
       pump();
     },
-    status(): ExecutorStatus {
+    status(state): ExecutorStatus {
       const all = [...workers, ...draining];
       return {
         kind: 'process-group', processGroup: settings.name, runtime: options.runtime, state,
@@ -222,8 +220,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
         processes: all.map((w) => ({ pid: w.pid, slot: w.slot, state: w.state, inFlight: w.inFlight, served: w.served, rssBytes: w.rssBytes(), appGroups: w.appGroups })),
       };
     },
-    async close() {
-      state = 'closing';
+    async drain() {
       if (queueTimer) clearInterval(queueTimer);
       // Queued requests still get served by the processes before they stop.
       await waitUntil(() => queue.length === 0 || workers.every((w) => w.state === 'stopped'), gracefulMs);
@@ -231,10 +228,8 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
       await Promise.all([...workers, ...draining].map((w) => w.shutdown(gracefulMs, killAfterMs)));
       workers.length = 0;
       draining.clear();
-      state = 'closed';
     },
-    async destroy() {
-      state = 'closed';
+    async stop() {
       if (queueTimer) clearInterval(queueTimer);
       for (const p of queue.drain()) refuse(p, 'SA_ERR_POOL_UNAVAILABLE');
       const all = [...workers, ...draining];
@@ -243,7 +238,8 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
       workers.length = 0;
       draining.clear();
     },
-  };
+  }));
+  return life;
 }
 
 async function waitUntil(done: () => boolean, limitMs: number): Promise<void> {

@@ -1,6 +1,7 @@
 // Ref-counted executors keyed by id + fingerprint, so a reload keeps every unchanged group warm
 // (same processes, same module state) and starts only what changed. An executor is closed
-// gracefully when the last generation using it lets go.
+// gracefully when the last generation using it lets go, and stays reachable here until it has
+// stopped, so that destroying the runtime also cuts an old generation that is still draining.
 import type { Executor } from '../executor/executor.js';
 import type { PlannedExecutor } from './plan.js';
 import { fingerprint } from './plan.js';
@@ -15,6 +16,8 @@ export type ExecutorMaker = (planned: PlannedExecutor) => Promise<Executor>;
 
 export class GroupRegistry {
   readonly #entries = new Map<string, Entry>();
+  /** Let go of by every generation, still finishing in-flight work. */
+  readonly #closing = new Map<Executor, Promise<void>>();
   readonly #make: ExecutorMaker;
 
   constructor(make: ExecutorMaker) {
@@ -46,9 +49,24 @@ export class GroupRegistry {
       entry.refs--;
       if (entry.refs > 0) return;
       this.#entries.delete(id);
-      await (now ? executor.destroy() : executor.close());
+      const stopping = (now ? executor.destroy() : executor.close()).finally(() => this.#closing.delete(executor));
+      this.#closing.set(executor, stopping);
+      await stopping;
       return;
     }
+  }
+
+  /** Resolves when every executor let go of so far has stopped (graceful closes included). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#closing.values()]);
+  }
+
+  /** Now: destroys every executor, live or still closing. */
+  async destroyAll(): Promise<void> {
+    const all = [...[...this.#entries.values()].map((e) => e.executor), ...this.#closing.keys()];
+    this.#entries.clear();
+    await Promise.allSettled(all.map((executor) => executor.destroy()));
+    await this.settled();
   }
 
   liveCount(): number {

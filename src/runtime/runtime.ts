@@ -63,6 +63,7 @@ export class ScriptAliasRuntime {
   #reloading: Promise<unknown> = Promise.resolve();
   #lastReload: ReloadReport | null = null;
   #closed = false;
+  #closing: Promise<void> | null = null;
 
   private constructor(options: RuntimeOptions) {
     this.#options = options;
@@ -214,19 +215,24 @@ export class ScriptAliasRuntime {
     return { generation: this.#current.id, configFile: this.#current.config.file, lastReload: this.#lastReload, executors };
   }
 
-  /** Graceful: in-flight requests finish, then every executor stops. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#reloading;
-    await this.#current.release(false);
-    this.#removeSocketRoot();
+  /** Graceful: in-flight requests finish (old generations' too), then every executor stops, then
+   *  the socket folder goes. A second call joins the first. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      await this.#reloading;
+      await this.#current.release(false);
+      await this.#registry.settled();
+      this.#removeSocketRoot();
+    })();
+    return this.#closing;
   }
 
-  /** Now: in-flight requests are cut. */
+  /** Now: in-flight requests are cut, in every generation, also while a close() is running. */
   async destroy(): Promise<void> {
     this.#closed = true;
     await this.#current.release(true);
+    await this.#registry.destroyAll();
     this.#removeSocketRoot();
   }
 
