@@ -13,7 +13,8 @@ import { parseGroupSpec, isPreloadable } from './group-spec.js';
 import { createRules, type Rules } from './rules.js';
 import { checkTlsFiles, type RawTlsFiles } from './tls-files.js';
 import { parseProxyAddress, purposeOf } from '../routing/forwarded.js';
-import { DEFAULT_CALLABLE, GLOBAL_TOKEN, RESOURCE_TOKEN } from '../constants.js';
+import { DEFAULT_CALLABLE, GLOBAL_GROUP, GLOBAL_TOKEN, RESOURCE_TOKEN } from '../constants.js';
+import { processGroupDefaults } from './schema.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- raw config is schema-checked JSON */
 type Raw = Record<string, any>;
@@ -31,37 +32,44 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
   const rules = createRules(file, baseDir, env, issues, warnings);
   const pushIssue = (issue: Omit<ConfigIssue, 'file'>): void => { issues.push({ file, ...issue }); };
   const block: Raw = raw.plugins?.scriptalias ?? {};
-  const python: string = block.python ?? 'python3';
-  const scriptReloading: boolean = block.scriptReloading ?? true;
-  const defaultRuntime: Runtime = block.defaults?.runtime ?? 'node';
+  // Defaults come from the schema (ajv's useDefaults filled them into this copy); none are repeated here.
+  const python: string = block.python;
+  const scriptReloading: boolean = block.scriptReloading;
+  const defaultRuntime: Runtime = block.defaults.runtime;
+  const defaultTimeout: number = block.defaults.requestTimeout;
+
+  /** A named group (or the global group's Python companions) from a schema-defaulted entry. */
+  const resolveGroup = (name: string, group: Raw, pointer: string, displayName: string): ResolvedProcessGroup => ({
+    name, pointer,
+    processes: group.processes ?? 1, // no schema default: writing it, even as 1, sets wsgi.multiprocess
+    processesExplicit: group.processes !== undefined,
+    threads: group.threads,
+    runtime: group.runtime ?? defaultRuntime,
+    maximumRequests: group.maximumRequests,
+    requestTimeout: group.requestTimeout ?? defaultTimeout,
+    queueTimeout: group.queueTimeout,
+    listenBacklog: group.listenBacklog,
+    gracefulTimeout: group.gracefulTimeout,
+    shutdownTimeout: group.shutdownTimeout,
+    inactivityTimeout: group.inactivityTimeout,
+    restartInterval: group.restartInterval,
+    home: group.home === undefined ? null : rules.directory(group.home, `${pointer}/home`),
+    env: { ...group.env },
+    displayName: group.displayName ?? displayName,
+    python: group.python ?? python,
+    pythonPath: (group.pythonPath as string[]).map((p) => path.resolve(baseDir, p)),
+    pythonHome: group.pythonHome === undefined ? null : path.resolve(baseDir, group.pythonHome),
+    scriptReloading: group.scriptReloading ?? scriptReloading,
+  });
 
   const processGroups: Record<string, ResolvedProcessGroup> = {};
-  for (const [name, group] of Object.entries<Raw>(block.processGroups ?? {})) {
+  for (const [name, group] of Object.entries<Raw>(block.processGroups)) {
     const pointer = `${BLOCK}/processGroups/${name}`;
-    processGroups[name] = {
-      name, pointer,
-      processes: group.processes ?? 1,
-      processesExplicit: group.processes !== undefined,
-      threads: group.threads ?? 15,
-      runtime: group.runtime ?? defaultRuntime,
-      maximumRequests: group.maximumRequests ?? 0,
-      requestTimeout: group.requestTimeout ?? block.defaults?.requestTimeout ?? 0,
-      queueTimeout: group.queueTimeout ?? 0,
-      listenBacklog: group.listenBacklog ?? 100,
-      gracefulTimeout: group.gracefulTimeout ?? 15,
-      shutdownTimeout: group.shutdownTimeout ?? 5,
-      inactivityTimeout: group.inactivityTimeout ?? 0,
-      restartInterval: group.restartInterval ?? 0,
-      home: group.home === undefined ? null : rules.directory(group.home, `${pointer}/home`),
-      env: { ...(group.env ?? {}) },
-      displayName: group.displayName ?? `scriptalias:${name}`,
-      python: group.python ?? python,
-      pythonPath: (group.pythonPath ?? []).map((p: string) => path.resolve(baseDir, p)),
-      pythonHome: group.pythonHome === undefined ? null : path.resolve(baseDir, group.pythonHome),
-      scriptReloading: group.scriptReloading ?? scriptReloading,
-    };
+    processGroups[name] = resolveGroup(name, group, pointer, `scriptalias:${name}`);
     if (processGroups[name]!.runtime === 'python') rules.python(processGroups[name]!.python, group.python === undefined ? `${BLOCK}/python` : `${pointer}/python`);
   }
+  // DESIGN §5: Python scripts of the global process group run in companion processes with the defaults.
+  const globalPython = resolveGroup(GLOBAL_GROUP, { ...processGroupDefaults(), runtime: 'python' }, `${BLOCK}/python`, 'scriptalias:python');
 
   const groupSpec = (value: string | undefined, fallback: string, pointer: string): { spec: GroupSpec; preloadable: boolean } => {
     const parsed = parseGroupSpec(value ?? fallback, env);
@@ -179,8 +187,9 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
     file, proxy: { port, host, ssl, redbird }, routes, trust,
     defaults: {
       processGroup: parseOrGlobal(defaultProcess, env), applicationGroup: parseOrGlobal(defaultApplication, env),
-      runtime: defaultRuntime, requestTimeout: block.defaults?.requestTimeout ?? 0,
+      runtime: defaultRuntime, requestTimeout: defaultTimeout,
     },
+    globalPython,
     processGroups, server, virtualHosts, python, scriptReloading,
     statusSocket: block.statusSocket ? path.resolve(baseDir, block.statusSocket) : null,
     warnings,

@@ -21,6 +21,22 @@ export function compileProxySchema(): ValidateFunction {
   return ajv.compile(proxy);
 }
 
+/** What the schema's defaults make of an empty processGroups entry: the one place group defaults live
+ *  (the global group's Python companions take them too). Computed once per process. */
+let groupDefaults: Readonly<Record<string, unknown>> | null = null;
+export function processGroupDefaults(): Readonly<Record<string, unknown>> {
+  if (groupDefaults === null) {
+    const { block } = loadSchemas();
+    const ajv = new Ajv2020({ strict: true, useDefaults: true, allowUnionTypes: true });
+    ajv.addSchema(block);
+    const validate = ajv.getSchema(`${String(block.$id)}#/$defs/processGroup`);
+    const empty: Record<string, unknown> = {};
+    if (!validate || !validate(empty)) throw new Error('schema: #/$defs/processGroup is missing or rejects {}');
+    groupDefaults = Object.freeze(empty);
+  }
+  return groupDefaults;
+}
+
 function pointerOf(error: ErrorObject): string {
   if (error.keyword === 'additionalProperties') {
     const extra = (error.params as { additionalProperty: string }).additionalProperty;

@@ -141,6 +141,8 @@ export interface ResolvedConfig {
     readonly requestTimeout: number;
   };
   readonly processGroups: Readonly<Record<string, ResolvedProcessGroup>>;
+  /** Settings of the global process group's Python companion processes: the schema's group defaults. */
+  readonly globalPython: ResolvedProcessGroup;
   readonly server: ResolvedContext;
   readonly virtualHosts: readonly ResolvedContext[];
   /** Python executable for the global process group's companion processes. */

@@ -17,19 +17,8 @@ export interface PlannedExecutor {
   readonly requestTimeout: number;
 }
 
-/** Settings of the global process group's Python companion processes (DESIGN §5). */
-export function globalPythonSettings(config: ResolvedConfig): ResolvedProcessGroup {
-  return {
-    name: GLOBAL_GROUP, pointer: '/plugins/scriptalias/python', processes: 1, processesExplicit: false, threads: 15,
-    runtime: 'python', maximumRequests: 0, requestTimeout: config.defaults.requestTimeout, queueTimeout: 0, listenBacklog: 100,
-    gracefulTimeout: 15, shutdownTimeout: 5, inactivityTimeout: 0, restartInterval: 0, home: null, env: {},
-    displayName: 'scriptalias:python', python: config.python, pythonPath: [], pythonHome: null,
-    scriptReloading: config.scriptReloading,
-  };
-}
-
 export function groupSettings(config: ResolvedConfig, processGroup: string, runtime: Runtime): ResolvedProcessGroup | null {
-  if (processGroup === GLOBAL_GROUP) return runtime === 'python' ? globalPythonSettings(config) : null;
+  if (processGroup === GLOBAL_GROUP) return runtime === 'python' ? config.globalPython : null;
   return config.processGroups[processGroup] ?? null;
 }
 
