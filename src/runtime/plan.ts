@@ -1,6 +1,6 @@
 // Which executors a config needs, and what each preloads: a pure function of the ResolvedConfig.
-// Named groups start warm in their declared runtime; the other runtime's pool (a .wsgi script in a
-// node group, say) is planned when a file alias needs it, else created on first use.
+// Named groups start warm in the runtimes their aliases' scripts need; any other pool (a .wsgi script
+// found in a node group's folder, say) is created on first use.
 import type { ResolvedConfig, ResolvedProcessGroup, Runtime, GroupSpec } from '../config/types.js';
 import type { PreloadEntry } from '../protocol/messages.js';
 import { selectExecutor, executorKeyId, type ExecutorKey } from '../executor/select.js';
@@ -45,8 +45,22 @@ export function planExecutors(config: ResolvedConfig): Map<string, PlannedExecut
     }
     return entry;
   };
+  // A named group starts warm only in the runtimes its scripts need (a group whose aliases are all
+  // Python starts no Node worker); a group no alias reaches starts in its declared runtime, as
+  // mod_wsgi starts every daemon process group. A script found later in another runtime (a .wsgi
+  // file in a node group's folder) gets its pool on first use.
+  const reached = new Set<string>();
+  for (const context of [...config.virtualHosts, config.server]) {
+    for (const entry of [...context.scriptAlias, ...context.scriptDirectories]) {
+      const processGroup = literalName(entry.processGroup) ?? GLOBAL_GROUP;
+      if (processGroup === GLOBAL_GROUP) continue;
+      reached.add(processGroup);
+      const isFile = 'targetKind' in entry && entry.targetKind === 'file';
+      want({ kind: 'pool', processGroup, runtime: isFile ? runtimeOfScript(entry.path, entry.runtime) : entry.runtime });
+    }
+  }
   for (const group of Object.values(config.processGroups)) {
-    want({ kind: 'pool', processGroup: group.name, runtime: group.runtime });
+    if (!reached.has(group.name)) want({ kind: 'pool', processGroup: group.name, runtime: group.runtime });
   }
   for (const context of [...config.virtualHosts, config.server]) {
     for (const alias of context.scriptAlias) {
