@@ -61,7 +61,9 @@ async function assertQuick200(t: ExecutionContext, url: string, rawPath: string)
   const res = await json<Who>(url, rawPath);
   const ms = Date.now() - start;
   t.is(res.status, 200);
-  t.true(ms < 300, `${rawPath} took ${ms} ms`);
+  // "At once": well under a deadline, so it never waited on the stuck request (a fresh isolate thread
+  // may start here; a busy 2-core CI machine makes that take a few hundred ms).
+  t.true(ms < DEADLINE_MS, `${rawPath} took ${ms} ms`);
   return res.body;
 }
 
