@@ -6,6 +6,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Executor, ExecutorStatus } from './executor.js';
 import { ManagedExecutor } from './lifecycle.js';
+import { waitUntil } from './wait-until.js';
+
+/** How long a closing isolate pool waits for its in-flight requests (mod_wsgi's graceful-timeout default). */
+const GRACEFUL_MS = 15_000;
 import type { ScriptJob } from '../protocol/job.js';
 import type { PreloadEntry, LogMessage } from '../protocol/messages.js';
 import type { Logger } from '../log.js';
@@ -90,7 +94,9 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
       };
     },
     async drain() {
-      await realms.close(15_000);
+      // The answers on this side first: a request already sent may not have reached its thread yet.
+      await waitUntil(() => inFlight === 0, GRACEFUL_MS);
+      await realms.close(GRACEFUL_MS);
       for (const pool of pools.values()) pool.destroy();
     },
     async stop() {

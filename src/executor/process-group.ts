@@ -12,6 +12,7 @@ import type { ScriptJob } from '../protocol/job.js';
 import type { Logger } from '../log.js';
 import { WorkerProcess } from './process-supervisor.js';
 import { RequestQueue } from './request-queue.js';
+import { waitUntil } from './wait-until.js';
 import { forwardRequest } from '../protocol/http-bridge.js';
 import { sendError } from '../http-error.js';
 import { ScriptAliasError, type ErrorCode } from '../errors.js';
@@ -225,6 +226,9 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
       // Queued requests still get served by the processes before they stop.
       await waitUntil(() => queue.length === 0 || workers.every((w) => w.state === 'stopped'), gracefulMs);
       for (const p of queue.drain()) refuse(p, 'SA_ERR_POOL_UNAVAILABLE');
+      // Wait for the answers on this side first: a request already sent may not have reached the
+      // worker yet, and a worker told to stop would not wait for what it has not seen.
+      await waitUntil(() => [...workers, ...draining].every((w) => w.inFlight === 0), gracefulMs);
       await Promise.all([...workers, ...draining].map((w) => w.shutdown(gracefulMs, killAfterMs)));
       workers.length = 0;
       draining.clear();
@@ -240,9 +244,4 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
     },
   }));
   return life;
-}
-
-async function waitUntil(done: () => boolean, limitMs: number): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
