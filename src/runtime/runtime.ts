@@ -30,6 +30,7 @@ import { ScriptAliasError, isScriptAliasError, serializeError, type ErrorCode, t
 import { JOB_HEADER } from '../constants.js';
 import { dropHeader, setHeader } from '../script/request-shape.js';
 import type { Logger } from '../log.js';
+import { checkHead, dropUnderscoreHeaders, guardBody, limitsFor, refuse } from './request-limits.js';
 
 export interface RuntimeOptions {
   readonly log: Logger;
@@ -116,6 +117,18 @@ export class ScriptAliasRuntime {
 
   #runScript(generation: Generation, target: ScriptTarget, req: IncomingMessage, res: ServerResponse): void {
     const reqId = this.#nextReqId();
+    const limits = limitsFor(generation.config, target);
+    const broken = checkHead(req, limits);
+    if (broken !== null) {
+      refuse(res, broken.code, reqId, broken.reason, this.#log);
+      return;
+    }
+    guardBody(req, res, limits.limitRequestBody, reqId, this.#log);
+    if (target.runtime === 'python') {
+      // Both X-Foo and X_Foo would be HTTP_X_FOO: only the hyphenated one a front proxy sets may reach it.
+      const dropped = dropUnderscoreHeaders(req);
+      if (dropped > 0) this.#log.debug({ code: 'SA_EVT_HEADERS_DROPPED', reqId, dropped }, 'header names with _ dropped');
+    }
     // The socket says HTTPS or not and which listener (port) took the request; a trusted proxy may say more.
     const socket = req.socket as TLSSocket;
     const { facts: client, strip } = generation.forwarding.facts(socket.remoteAddress ?? '', socket.encrypted === true, socket.localPort ?? 0, req.headers);
