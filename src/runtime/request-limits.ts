@@ -68,9 +68,23 @@ export function checkHead(req: IncomingMessage, limits: RequestLimits): { code: 
   return null;
 }
 
+// A connection whose request was refused closes after that answer. Node's parser may already have
+// read requests pipelined behind it (in the same packet): those must never run (no smuggling).
+const kRefused = Symbol('refusedConnection');
+type MarkedSocket = { [kRefused]?: true };
+
+export function isRefusedConnection(req: IncomingMessage): boolean {
+  return (req.socket as unknown as MarkedSocket | null)?.[kRefused] === true;
+}
+
+function markRefused(req: IncomingMessage): void {
+  if (req.socket) (req.socket as unknown as MarkedSocket)[kRefused] = true;
+}
+
 /** Answers a refused request and closes its connection (its body, if any, is never read). */
-export function refuse(res: ServerResponse, code: ErrorCode, reqId: string, reason: string, log: Logger): void {
-  log.info({ code, reqId, reason, url: res.req?.url }, 'request refused');
+export function refuse(req: IncomingMessage, res: ServerResponse, code: ErrorCode, reqId: string, reason: string, log: Logger): void {
+  log.info({ code, reqId, reason, url: req.url }, 'request refused');
+  markRefused(req);
   sendError(res, code, reqId, { connection: 'close' });
 }
 
@@ -127,6 +141,7 @@ function overLimit(req: GuardedRequest, guard: BodyGuard): void {
   // Whoever holds req/res (script, bridge) hears one error and cannot crash the proxy by writing on.
   req.on('error', noop);
   res.on('error', noop);
+  markRefused(req);
   req.socket?.pause(); // read nothing more of this connection
   const err = new ScriptAliasError('SA_ERR_REQUEST_BODY_TOO_LARGE', `request body over limitRequestBody ${guard.limit}`);
   if (res.headersSent) {

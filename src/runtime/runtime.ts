@@ -30,7 +30,7 @@ import { ScriptAliasError, isScriptAliasError, serializeError, type ErrorCode, t
 import { JOB_HEADER } from '../constants.js';
 import { dropHeader, setHeader } from '../script/request-shape.js';
 import type { Logger } from '../log.js';
-import { checkHead, dropUnderscoreHeaders, guardBody, limitsFor, refuse } from './request-limits.js';
+import { checkHead, dropUnderscoreHeaders, guardBody, isRefusedConnection, limitsFor, refuse } from './request-limits.js';
 
 export interface RuntimeOptions {
   readonly log: Logger;
@@ -94,6 +94,8 @@ export class ScriptAliasRuntime {
   /** Answers the request when a script alias, static alias or document root takes it; false = not ours. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const generation = this.#current;
+    // Pipelined behind a refused request on a connection that is closing: never run it (smuggling).
+    if (isRefusedConnection(req)) return true;
     if (req.headers[JOB_HEADER] !== undefined) delete req.headers[JOB_HEADER];
     const decision = matchRequest(generation.table, { method: req.method ?? 'GET', rawUrl: req.url ?? '/', host: req.headers.host });
     switch (decision.kind) {
@@ -120,7 +122,7 @@ export class ScriptAliasRuntime {
     const limits = limitsFor(generation.config, target);
     const broken = checkHead(req, limits);
     if (broken !== null) {
-      refuse(res, broken.code, reqId, broken.reason, this.#log);
+      refuse(req, res, broken.code, reqId, broken.reason, this.#log);
       return;
     }
     guardBody(req, res, limits.limitRequestBody, reqId, this.#log);
