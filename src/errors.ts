@@ -30,6 +30,10 @@ export const ERROR_CATALOGUE = {
   SA_ERR_ROUTE_BAD_PATH: { statusCode: 400, summary: 'the request path is malformed (bad %-escape, `..` above the root, invalid UTF-8 for a JS script)' },
   SA_ERR_ROUTE_NOT_FOUND: { statusCode: 404, summary: 'no script or file for this path (also an encoded slash `%2F` or NUL `%00`, as Apache answers, and paths leaving their root)' },
   SA_ERR_ROUTE_FORBIDDEN: { statusCode: 403, summary: 'a directory was named as a script (no index)' },
+  SA_ERR_REQUEST_LINE_TOO_LONG: { statusCode: 414, summary: 'the request line is longer than `limitRequestLine` (Apache\'s LimitRequestLine; default 8190 bytes)' },
+  SA_ERR_REQUEST_FIELDS_TOO_MANY: { statusCode: 400, summary: 'the request has more header fields than `limitRequestFields` (Apache\'s LimitRequestFields; default 100)' },
+  SA_ERR_REQUEST_FIELD_TOO_LARGE: { statusCode: 431, summary: 'a header line is longer than `limitRequestFieldSize` (Apache\'s LimitRequestFieldSize; default 8190 bytes)' },
+  SA_ERR_REQUEST_BODY_TOO_LARGE: { statusCode: 413, summary: 'the body is larger than `limitRequestBody` (Apache\'s LimitRequestBody; default 1 GiB): refused before the script runs, or cut (connection closed) when a chunked body passes it' },
   SA_ERR_SCRIPT_NO_CALLABLE: { statusCode: 404, summary: 'the script loaded but does not export the callable (mod_wsgi answers 404)' },
   SA_ERR_SCRIPT_LOAD_FAILED: { statusCode: 500, summary: 'the script failed to load (syntax error, throw at import); retried on the next request' },
   SA_ERR_SCRIPT_FAILED: { statusCode: 500, summary: 'the script threw or broke a protocol rule (PEP 3333) while handling the request' },
@@ -62,6 +66,7 @@ export const EVENT_CATALOGUE = {
   SA_EVT_WORKER_EXIT: { summary: 'a worker process exited (code, signal; expected or not)' },
   SA_EVT_WORKER_RECYCLE: { summary: 'a worker process is being replaced (maximumRequests, requestTimeout, intervals, script change)' },
   SA_EVT_WSGI_ERRORS: { summary: 'a line a WSGI application wrote to `wsgi.errors`' },
+  SA_EVT_HEADERS_DROPPED: { summary: 'request headers whose name has `_` were dropped before a Python script (they would spoof a CGI name; as Apache and gunicorn), logged at debug with a count' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type EventCode = keyof typeof EVENT_CATALOGUE;

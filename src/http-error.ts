@@ -4,7 +4,8 @@ import type { ServerResponse } from 'node:http';
 import { ERROR_CATALOGUE, type ErrorCode, type CatalogueEntry } from './errors.js';
 
 const REASONS: Readonly<Record<number, string>> = {
-  400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error',
+  400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 413: 'Content Too Large', 414: 'URI Too Long',
+  431: 'Request Header Fields Too Large', 500: 'Internal Server Error',
   502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { ConfigIssue, ConfigWarning } from '../errors.js';
 import type {
   GroupSpec, ResolvedConfig, ResolvedContext, ResolvedProcessGroup, ResolvedScriptAlias, ResolvedScriptDirectory,
-  ResolvedStaticAlias, ResolvedRoute, ResolvedTlsListener, ResolvedTrust, Runtime,
+  ResolvedStaticAlias, ResolvedRoute, ResolvedTlsListener, ResolvedTrust, RequestLimits, Runtime,
 } from './types.js';
 import { parseDirective, type DirectiveEntry } from './directive.js';
 import { parseGroupSpec, isPreloadable } from './group-spec.js';
@@ -15,6 +15,7 @@ import { checkTlsFiles, type RawTlsFiles } from './tls-files.js';
 import { parseProxyAddress, purposeOf } from '../routing/forwarded.js';
 import { DEFAULT_CALLABLE, GLOBAL_GROUP, GLOBAL_TOKEN, RESOURCE_TOKEN } from '../constants.js';
 import { processGroupDefaults } from './schema.js';
+import { pickLimits } from './limits.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- raw config is schema-checked JSON */
 type Raw = Record<string, any>;
@@ -60,6 +61,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
     pythonPath: (group.pythonPath as string[]).map((p) => path.resolve(baseDir, p)),
     pythonHome: group.pythonHome === undefined ? null : path.resolve(baseDir, group.pythonHome),
     scriptReloading: group.scriptReloading ?? scriptReloading,
+    limits: pickLimits(group),
   });
 
   const processGroups: Record<string, ResolvedProcessGroup> = {};
@@ -133,6 +135,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
         preload: entry.processGroup !== undefined && entry.applicationGroup !== undefined && processGroup.preloadable && applicationGroup.preloadable,
         extensions: entry.extensions ?? null,
         runtime,
+        limits: pickLimits(entry),
       });
     });
     return out;
@@ -170,6 +173,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
     const ssl = vhost.ssl === undefined ? null : checkTlsFiles(vhost.ssl as RawTlsFiles, `${pointer}/ssl`, baseDir, pushIssue);
     return {
       pointer, serverName: vhost.serverName, serverAliases: vhost.serverAliases ?? [], documentRoot, alias, scriptAlias, scriptDirectories, ssl,
+      limits: pickLimits(vhost),
     };
   });
   const { port = 8080, host = '127.0.0.1', ssl: rawSsl, ...redbird } = (raw.proxy ?? {}) as Raw;
@@ -187,7 +191,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
     file, proxy: { port, host, ssl, redbird }, routes, trust,
     defaults: {
       processGroup: parseOrGlobal(defaultProcess, env), applicationGroup: parseOrGlobal(defaultApplication, env),
-      runtime: defaultRuntime, requestTimeout: defaultTimeout,
+      runtime: defaultRuntime, requestTimeout: defaultTimeout, limits: pickLimits(block.defaults) as RequestLimits,
     },
     globalPython,
     processGroups, server, virtualHosts, python, scriptReloading,

@@ -13,6 +13,14 @@ export type GroupSpec =
 
 export type Runtime = 'node' | 'python';
 
+/** Apache's LimitRequestBody/Fields/FieldSize/Line (bytes or counts; 0 = none). Defaults in the schema. */
+export interface RequestLimits {
+  readonly limitRequestBody: number;
+  readonly limitRequestFields: number;
+  readonly limitRequestFieldSize: number;
+  readonly limitRequestLine: number;
+}
+
 export interface ResolvedProcessGroup {
   readonly name: string;
   /** JSON pointer of the group's entry, for messages. */
@@ -37,6 +45,8 @@ export interface ResolvedProcessGroup {
   readonly pythonPath: readonly string[];// absolute dirs prepended to sys.path
   readonly pythonHome: string | null;
   readonly scriptReloading: boolean;
+  /** Request limits this group sets itself (the alias's win over them; they win over the virtual host's). */
+  readonly limits?: Partial<RequestLimits>;
 }
 
 export interface ResolvedScriptAlias {
@@ -57,6 +67,8 @@ export interface ResolvedScriptAlias {
   readonly extensions: readonly string[] | null;
   /** Runtime of its scripts whose extension says nothing: the entry's, else its group's, else defaults.runtime. */
   readonly runtime: Runtime;
+  /** Request limits the entry sets itself (the most specific: they win over its group's and its host's). */
+  readonly limits?: Partial<RequestLimits>;
 }
 
 export interface ResolvedStaticAlias {
@@ -89,6 +101,8 @@ export interface ResolvedContext {
   readonly scriptDirectories: readonly ResolvedScriptDirectory[];
   /** This virtual host's own certificate (SNI), or null: `proxy.ssl`'s is served. */
   readonly ssl: ResolvedTlsFiles | null;
+  /** Request limits this virtual host sets itself. */
+  readonly limits?: Partial<RequestLimits>;
 }
 
 /** Key, certificate and CA files of a TLS identity: absolute paths, checked at load (config/tls-files.ts). */
@@ -139,6 +153,8 @@ export interface ResolvedConfig {
     readonly runtime: Runtime;
     /** Seconds, 0 = none: the global process group's deadline and each named group's default. */
     readonly requestTimeout: number;
+    /** Server-level request limits (the schema's defaults unless set). */
+    readonly limits: RequestLimits;
   };
   readonly processGroups: Readonly<Record<string, ResolvedProcessGroup>>;
   /** Settings of the global process group's Python companion processes: the schema's group defaults. */

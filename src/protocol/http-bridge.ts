@@ -102,6 +102,8 @@ class Exchange {
     }
     const onDrain = (): void => { req.resume(); };
     socket.on('drain', onDrain);
+    // A body cut short (limitRequestBody, a client gone mid-body) leaves the worker mid-request: drop that connection.
+    req.once('error', () => { if (!this.#requestSent) this.#abort('client-aborted', null); });
     req.on('data', (chunk: Buffer) => {
       if (this.#state === 'done') return;
       const ok = chunked ? (socket.write(`${chunk.length.toString(16)}\r\n`), socket.write(chunk), socket.write(CRLF)) : socket.write(chunk);

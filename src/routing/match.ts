@@ -112,6 +112,7 @@ function scriptTarget(table: AliasTable, ctx: TableContext, req: RouteRequest, s
     passAuthorization: settings.passAuthorization,
     runtime: runtimeOfScript(file, settings.runtime),
     pointer: settings.pointer,
+    context: ctx.context.pointer,
   };
 }
 

@@ -31,8 +31,10 @@ export interface ScriptTarget {
   readonly callableObject: string;
   readonly passAuthorization: boolean;
   readonly runtime: Runtime;
-  /** Pointer of the config entry that matched (logs only). */
+  /** Pointer of the config entry that matched (logs, per-alias request limits). */
   readonly pointer: string;
+  /** Pointer of the routing context (virtual host or server level) that took the request. */
+  readonly context: string;
 }
 
 export interface StaticTarget {

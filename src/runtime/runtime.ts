@@ -30,6 +30,7 @@ import { ScriptAliasError, isScriptAliasError, serializeError, type ErrorCode, t
 import { JOB_HEADER } from '../constants.js';
 import { dropHeader, setHeader } from '../script/request-shape.js';
 import type { Logger } from '../log.js';
+import { checkHead, dropUnderscoreHeaders, guardBody, isRefusedConnection, limitsFor, refuse } from './request-limits.js';
 
 export interface RuntimeOptions {
   readonly log: Logger;
@@ -93,6 +94,8 @@ export class ScriptAliasRuntime {
   /** Answers the request when a script alias, static alias or document root takes it; false = not ours. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const generation = this.#current;
+    // Pipelined behind a refused request on a connection that is closing: never run it (smuggling).
+    if (isRefusedConnection(req)) return true;
     if (req.headers[JOB_HEADER] !== undefined) delete req.headers[JOB_HEADER];
     const decision = matchRequest(generation.table, { method: req.method ?? 'GET', rawUrl: req.url ?? '/', host: req.headers.host });
     switch (decision.kind) {
@@ -116,6 +119,18 @@ export class ScriptAliasRuntime {
 
   #runScript(generation: Generation, target: ScriptTarget, req: IncomingMessage, res: ServerResponse): void {
     const reqId = this.#nextReqId();
+    const limits = limitsFor(generation.config, target);
+    const broken = checkHead(req, limits);
+    if (broken !== null) {
+      refuse(req, res, broken.code, reqId, broken.reason, this.#log);
+      return;
+    }
+    guardBody(req, res, limits.limitRequestBody, reqId, this.#log);
+    if (target.runtime === 'python') {
+      // Both X-Foo and X_Foo would be HTTP_X_FOO: only the hyphenated one a front proxy sets may reach it.
+      const dropped = dropUnderscoreHeaders(req);
+      if (dropped > 0) this.#log.debug({ code: 'SA_EVT_HEADERS_DROPPED', reqId, dropped }, 'header names with _ dropped');
+    }
     // The socket says HTTPS or not and which listener (port) took the request; a trusted proxy may say more.
     const socket = req.socket as TLSSocket;
     const { facts: client, strip } = generation.forwarding.facts(socket.remoteAddress ?? '', socket.encrypted === true, socket.localPort ?? 0, req.headers);

@@ -665,7 +665,13 @@ class Realm:
         }
         if environ['wsgi.url_scheme'] == 'https':
             environ['HTTPS'] = '1'  # as mod_wsgi passes mod_ssl's flag on
+        dropped = 0
         for name, value in header_map.items():
+            if '_' in name:
+                # X_Forwarded_For would become HTTP_X_FORWARDED_FOR too: never let a client spoof a CGI
+                # name a front proxy sets (Apache 2.4 and gunicorn drop these names as well).
+                dropped += 1
+                continue
             if name == JOB_HEADER or name in HOP_BY_HOP or name == 'proxy-authorization':
                 continue
             if name == 'authorization' and not job.get('passAuthorization'):
@@ -676,6 +682,9 @@ class Realm:
                 environ['CONTENT_LENGTH'] = value
             else:
                 environ['HTTP_' + name.upper().replace('-', '_')] = value
+        if dropped:
+            log_message(self.sink, 'debug', 'header names with _ dropped', code='SA_EVT_HEADERS_DROPPED',
+                        reqId=job.get('reqId'), appGroup=self.app_group, dropped=dropped)
         return environ
 
     # -- lifecycle ------------------------------------------------------------------------
