@@ -15,6 +15,7 @@ import { checkTlsFiles, type RawTlsFiles } from './tls-files.js';
 import { parseProxyAddress, purposeOf } from '../routing/forwarded.js';
 import { DEFAULT_CALLABLE, GLOBAL_GROUP, GLOBAL_TOKEN, RESOURCE_TOKEN } from '../constants.js';
 import { processGroupDefaults } from './schema.js';
+import { resolveIdentity } from './unix-identity.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- raw config is schema-checked JSON */
 type Raw = Record<string, any>;
@@ -60,6 +61,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
     pythonPath: (group.pythonPath as string[]).map((p) => path.resolve(baseDir, p)),
     pythonHome: group.pythonHome === undefined ? null : path.resolve(baseDir, group.pythonHome),
     scriptReloading: group.scriptReloading ?? scriptReloading,
+    identity: resolveIdentity(group, pointer, pushIssue),
   });
 
   const processGroups: Record<string, ResolvedProcessGroup> = {};
