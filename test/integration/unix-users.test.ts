@@ -3,7 +3,8 @@
 // groups, their sockets are 0600 in a 0700 folder of that user, and neither user can connect to the
 // other's socket. `check` refuses unknown users/groups and a non-root proxy at the key's pointer.
 import test, { type ExecutionContext } from 'ava';
-import { spawnSync, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, existsSync, lstatSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,11 +82,18 @@ function socketsOf(uid: number): string[] {
   return found;
 }
 
-/** Connects to a Unix socket as `account`; the child prints "connected" or the error code. */
-function connectAs(account: Account, socket: string): string {
+/** Connects to a Unix socket as `account`; the child prints "connected" or the error code. Async, so
+ *  the proxy in this process keeps serving; a generous limit for a loaded CI machine. */
+async function connectAs(account: Account, socket: string): Promise<string> {
   const code = `require('node:net').connect(${JSON.stringify(socket)}).on('connect', function () { console.log('connected'); this.destroy(); }).on('error', (e) => console.log(e.code));`;
-  const out = spawnSync(process.execPath, ['-e', code], { uid: account.uid, gid: account.gid, cwd: '/', encoding: 'utf8', timeout: 10_000 });
-  return (out.stdout || out.stderr).trim();
+  const child = spawn(process.execPath, ['-e', code], { uid: account.uid, gid: account.gid, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
+  const [status, signal] = await once(child, 'close') as [number | null, NodeJS.Signals | null];
+  clearTimeout(timer);
+  return out.trim() || `no output (exit ${status}, signal ${signal})`;
 }
 
 test('two groups, two users: workers (Node and Python) run as their user with no supplementary groups; neither user reaches the other\'s socket', async (t) => {
@@ -133,10 +141,10 @@ test('two groups, two users: workers (Node and Python) run as their user with no
     t.is(lstatSync(path.dirname(path.dirname(socket))).mode & 0o777, 0o711);
   }
   // Each user reaches its own socket (the probe works) and never the other's.
-  t.is(connectAs(a, socketsA[0]!), 'connected');
-  t.is(connectAs(b, socketsB[0]!), 'connected');
-  t.is(connectAs(a, socketsB[0]!), 'EACCES');
-  t.is(connectAs(b, socketsA[0]!), 'EACCES');
+  t.is(await connectAs(a, socketsA[0]!), 'connected');
+  t.is(await connectAs(b, socketsB[0]!), 'connected');
+  t.is(await connectAs(a, socketsB[0]!), 'EACCES');
+  t.is(await connectAs(b, socketsA[0]!), 'EACCES');
 });
 
 test('group= alone switches only the group: uid stays the proxy\'s, gid is that group, no supplementary groups', async (t) => {
