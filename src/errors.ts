@@ -27,6 +27,8 @@ export const ERROR_CATALOGUE = {
   SA_ERR_CONFIG_TRUST: { summary: 'a trustedProxies entry is not an address or CIDR range, or trustedProxyHeaders names two headers of one purpose' },
   SA_ERR_CONFIG_EXPANSION: { summary: 'a group name uses an unknown `%{...}` expansion (known: `%{GLOBAL}`, `%{RESOURCE}`, `%{SERVER}`, `%{ENV:NAME}`)' },
   SA_ERR_CONFIG_UNSUPPORTED: { summary: 'a setting the schema knows is not supported yet (proxy.cluster)' },
+  SA_ERR_CONFIG_UNIX_USER: { summary: 'a process group\'s `user` or `group` names no Unix user or group on this host' },
+  SA_ERR_CONFIG_NOT_ROOT: { summary: 'a process group sets `user`/`group` to another identity, but the proxy does not run as root and cannot switch to it' },
   SA_ERR_ROUTE_BAD_PATH: { statusCode: 400, summary: 'the request path is malformed (bad %-escape, `..` above the root, invalid UTF-8 for a JS script)' },
   SA_ERR_ROUTE_NOT_FOUND: { statusCode: 404, summary: 'no script or file for this path (also an encoded slash `%2F` or NUL `%00`, as Apache answers, and paths leaving their root)' },
   SA_ERR_ROUTE_FORBIDDEN: { statusCode: 403, summary: 'a directory was named as a script (no index)' },
@@ -61,6 +63,7 @@ export type WarningCode = keyof typeof WARNING_CATALOGUE;
 
 /** Event codes: lifecycle facts logged at info (spawn, ready, exit, recycle), never errors. */
 export const EVENT_CATALOGUE = {
+  SA_EVT_SOCKET_SWEPT: { summary: 'a starting proxy removed the socket folder of a proxy that no longer runs (its owner.pid names a dead process)' },
   SA_EVT_WORKER_SPAWN: { summary: 'a worker process was started (group, pid, runtime)' },
   SA_EVT_WORKER_READY: { summary: 'a worker process ran its preloads and takes requests' },
   SA_EVT_WORKER_EXIT: { summary: 'a worker process exited (code, signal; expected or not)' },

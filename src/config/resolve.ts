@@ -16,6 +16,7 @@ import { parseProxyAddress, purposeOf } from '../routing/forwarded.js';
 import { DEFAULT_CALLABLE, GLOBAL_GROUP, GLOBAL_TOKEN, RESOURCE_TOKEN } from '../constants.js';
 import { processGroupDefaults } from './schema.js';
 import { pickLimits } from './limits.js';
+import { resolveIdentity } from './unix-identity.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- raw config is schema-checked JSON */
 type Raw = Record<string, any>;
@@ -62,6 +63,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
     pythonHome: group.pythonHome === undefined ? null : path.resolve(baseDir, group.pythonHome),
     scriptReloading: group.scriptReloading ?? scriptReloading,
     limits: pickLimits(group),
+    identity: resolveIdentity(group, pointer, pushIssue),
   });
 
   const processGroups: Record<string, ResolvedProcessGroup> = {};

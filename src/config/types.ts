@@ -1,6 +1,7 @@
 // Config types. Raw* mirror schema/scriptalias.schema.json (the single source of truth for keys and
 // defaults); Resolved* are what config/resolve.ts returns: absolute paths, defaults applied,
 // directive strings parsed, %{ENV:..} expanded, deep-frozen. Everything downstream takes Resolved*.
+import type { UnixIdentity } from './unix-identity.js';
 
 import type { ConfigWarning } from '../errors.js';
 
@@ -47,6 +48,8 @@ export interface ResolvedProcessGroup {
   readonly scriptReloading: boolean;
   /** Request limits this group sets itself (the alias's win over them; they win over the virtual host's). */
   readonly limits?: Partial<RequestLimits>;
+  /** user=/group=: the uid/gid its workers switch to; null = the proxy's own. */
+  readonly identity: UnixIdentity | null;
 }
 
 export interface ResolvedScriptAlias {

@@ -53,15 +53,20 @@ export class WorkerProcess {
     this.slot = options.slot;
     this.runtime = options.runtime;
     const { settings } = options;
-    const env = { ...process.env, ...settings.env };
+    const { identity } = settings;
+    // user=: HOME/USER/LOGNAME name that user, as mod_wsgi sets them; the group's env may still override.
+    const env: NodeJS.ProcessEnv = { ...process.env, ...(identity && { HOME: identity.home, USER: identity.user, LOGNAME: identity.user }), ...settings.env };
     const cwd = settings.home ?? process.cwd();
     const stdio: ['ignore', 'pipe', 'pipe', 'ipc'] = ['ignore', 'pipe', 'pipe', 'ipc'];
+    // libuv's child does setgroups(0) (supplementary groups cleared), setgid, setuid before exec:
+    // nothing of the worker, let alone a script, ever runs with the proxy's identity.
+    const ids = identity ? { uid: identity.uid, gid: identity.gid } : {};
     if (options.runtime === 'node') {
-      this.#child = fork(options.workerEntry.node, [], { cwd, env, stdio, serialization: 'json', execArgv: [] });
+      this.#child = fork(options.workerEntry.node, [], { cwd, env, stdio, serialization: 'json', execArgv: [], ...ids });
     } else {
       if (settings.pythonHome) env.PYTHONHOME = settings.pythonHome;
       env.PYTHONUNBUFFERED = '1';
-      this.#child = spawn(settings.python, [options.workerEntry.python], { cwd, env, stdio, serialization: 'json' });
+      this.#child = spawn(settings.python, [options.workerEntry.python], { cwd, env, stdio, serialization: 'json', ...ids });
     }
     this.#log = options.log.child({ pid: this.#child.pid, slot: this.slot });
     for (const stream of [this.#child.stdout, this.#child.stderr]) {

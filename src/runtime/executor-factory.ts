@@ -1,6 +1,6 @@
 // Makes the executor a PlannedExecutor describes. The only module that knows every executor kind's
 // constructor; the registry and generations stay independent of them.
-import { mkdir } from 'node:fs/promises';
+import { chmod, chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log.js';
@@ -10,6 +10,7 @@ import { createInlineExecutor } from '../executor/inline.js';
 import { createIsolatePool } from '../executor/isolate-pool.js';
 import { createProcessGroup } from '../executor/process-group.js';
 import { ScriptAliasError } from '../errors.js';
+import type { UnixIdentity } from '../config/unix-identity.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Worker entry points: the compiled Node worker and the Python worker shipped as source. */
@@ -40,10 +41,22 @@ export async function createExecutor(planned: PlannedExecutor, context: FactoryC
       if (!planned.settings) throw new ScriptAliasError('SA_ERR_CONFIG_UNKNOWN_GROUP', `no settings for process group ${key.processGroup}`);
       const socketDir = context.nextSocketDir();
       await mkdir(socketDir, { recursive: true, mode: 0o700 });
+      if (planned.settings.identity) await handOver(socketDir, planned.settings.identity, context.socketRoot);
       return createProcessGroup({
         settings: planned.settings, runtime: key.runtime, preload: planned.preload, socketDir,
         log: log.child({ group: key.processGroup }), workerEntry: WORKER_ENTRY,
       });
     }
   }
+}
+
+/**
+ * A group with its own user gets its own socket folder: owned by that uid/gid, 0700, so its workers
+ * can create their sockets there and no other non-root user can even reach them (the proxy, root,
+ * passes). The root folder turns 0711: traversable to reach that one folder, still not listable;
+ * its other sub-folders stay 0700 and owned by the proxy, so the root's x bit opens nothing else.
+ */
+async function handOver(socketDir: string, identity: UnixIdentity, socketRoot: string): Promise<void> {
+  await chown(socketDir, identity.uid, identity.gid);
+  await chmod(socketRoot, 0o711);
 }

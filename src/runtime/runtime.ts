@@ -11,7 +11,7 @@
 // sees the old or the new generation, never a mix; the old one drains. Never half-applies.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ResolvedConfig, Runtime } from '../config/types.js';
@@ -25,6 +25,7 @@ import { groupSettings } from './plan.js';
 import { buildGeneration, type Generation } from './generation.js';
 import { GroupRegistry } from './group-registry.js';
 import { createExecutor } from './executor-factory.js';
+import { createSocketRoot, sweepDeadSocketRoots } from './socket-root.js';
 import { sendError, statusFor } from '../http-error.js';
 import { ScriptAliasError, isScriptAliasError, serializeError, type ErrorCode, type SerializedError } from '../errors.js';
 import { JOB_HEADER } from '../constants.js';
@@ -69,8 +70,8 @@ export class ScriptAliasRuntime {
   private constructor(options: RuntimeOptions) {
     this.#options = options;
     this.#log = options.log;
-    // Short path: Unix socket paths are limited to 107 bytes.
-    this.#socketRoot = mkdtempSync(path.join(os.tmpdir(), 'sa-'));
+    this.#socketRoot = createSocketRoot();
+    for (const dead of sweepDeadSocketRoots(os.tmpdir(), this.#socketRoot)) this.#log.info({ code: 'SA_EVT_SOCKET_SWEPT', folder: dead }, 'removed the socket folder of a proxy that no longer runs');
     const context = {
       log: this.#log,
       socketRoot: this.#socketRoot,

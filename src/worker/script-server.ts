@@ -6,7 +6,7 @@ import http, { type Server } from 'node:http';
 import net from 'node:net';
 import { MuxSession } from '../protocol/mux.js';
 import { once } from 'node:events';
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import type { PreloadEntry, PreloadResult, LogMessage } from '../protocol/messages.js';
 import { decodeJob, type ScriptJob } from '../protocol/job.js';
 import { createScriptCache } from '../script/load-script.js';
@@ -70,6 +70,9 @@ export function createScriptServer(options: { socketPath: string; applicationGro
       rmSync(socketPath, { force: true });
       listener.listen(socketPath);
       await once(listener, 'listening');
+      // 0600: only this worker's user (and the proxy, root or the same user) may connect; the 0700
+      // folder already guards the moment between bind and chmod.
+      chmodSync(socketPath, 0o600);
     },
     async preload(entries) {
       const results: PreloadResult[] = [];

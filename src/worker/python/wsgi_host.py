@@ -446,6 +446,8 @@ class Realm:
             pass
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(self.socket_path)
+        # 0600: only this worker's user (and the proxy) may connect; the 0700 folder guards until now.
+        os.chmod(self.socket_path, 0o600)
         self.listener.listen(1024)
         for _ in range(self.threads):
             threading.Thread(target=self._worker, daemon=True).start()
