@@ -38,6 +38,9 @@ export class ScriptAliasMetrics {
   constructor(source: MetricsSource) {
     this.#source = source;
     collectDefaultMetrics({ register: this.registry });
+    // These three are gauges named *_total, which `promtool check metrics` rejects; the same counts
+    // stay available by type as nodejs_active_handles / _requests / _resources.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
     for (const result of ['applied', 'failed']) this.#reloads.inc({ result }, 0);
     const onRequest = ({ vhost, group, code, seconds }: { vhost: string; group: string; code: number; seconds: number }): void => {
       this.#requests.inc({ vhost, group, code: String(code) });
