@@ -58,7 +58,7 @@ async function check(file: string, strict: boolean): Promise<number> {
     return 0;
   } catch (err) {
     // A config problem found past the schema (the status socket's folder) is still exit 2.
-    if (isScriptAliasError(err) && err.code === 'SA_ERR_STATUS_SOCKET_DIR') return printConfigError(err) && 2;
+    if (isScriptAliasError(err) && err.code === 'SA_ERR_CONFIG_STATUS_SOCKET_DIR') return printConfigError(err) && 2;
     return printConfigError(err);
   }
 }
@@ -71,7 +71,7 @@ async function findSocket(file: string): Promise<string | number> {
   try {
     socketPath = (await loadConfig(file)).statusSocket;
   } catch (err) {
-    if (err instanceof ConfigError) process.stderr.write(`scriptalias: no running proxy recorded for ${path.resolve(file)}, and its config is invalid: [SA_ERR_STATUS_UNREACHABLE]\n`);
+    if (err instanceof ConfigError) process.stderr.write(`scriptalias: no running proxy recorded for ${path.resolve(file)}, and its config is invalid: [SA_ERR_OPS_STATUS_UNREACHABLE]\n`);
     return printConfigError(err);
   }
   if (!socketPath) {
@@ -98,7 +98,7 @@ async function admin(file: string, method: 'GET' | 'POST', route: string, show: 
         resolve(res.statusCode === 200 ? 0 : 1);
       });
     }).on('error', (err) => {
-      process.stderr.write(`scriptalias: no proxy answers on ${socketPath}: ${err.message} [SA_ERR_STATUS_UNREACHABLE]\n`);
+      process.stderr.write(`scriptalias: no proxy answers on ${socketPath}: ${err.message} [SA_ERR_OPS_STATUS_UNREACHABLE]\n`);
       resolve(1);
     }).end();
   });

@@ -15,7 +15,7 @@ export function checkStatusSocketDir(socketPath: string): void {
     accessSync(dir, constants.W_OK);
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new ScriptAliasError('SA_ERR_STATUS_SOCKET_DIR', `statusSocket folder ${dir} does not exist or is not writable (${why})`);
+    throw new ScriptAliasError('SA_ERR_CONFIG_STATUS_SOCKET_DIR', `statusSocket folder ${dir} does not exist or is not writable (${why})`);
   }
 }
 
@@ -36,7 +36,7 @@ export async function claimStatusSocket(socketPath: string): Promise<void> {
   checkStatusSocketDir(socketPath);
   if (!existsSync(socketPath)) return;
   if (await answers(socketPath)) {
-    throw new ScriptAliasError('SA_ERR_STATUS_SOCKET_IN_USE', `another proxy is running on status socket ${socketPath}; stop it first (scriptalias status shows it)`);
+    throw new ScriptAliasError('SA_ERR_OPS_STATUS_SOCKET_IN_USE', `another proxy is running on status socket ${socketPath}; stop it first (scriptalias status shows it)`);
   }
   rmSync(socketPath, { force: true });
 }

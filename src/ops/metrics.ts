@@ -137,7 +137,7 @@ export async function listenMetrics(listen: { host: string; port: number }): Pro
   } catch (err) {
     server.close();
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new ScriptAliasError('SA_ERR_METRICS_LISTEN', `metrics listener cannot bind ${address}: ${reason}`, { cause: err });
+    throw new ScriptAliasError('SA_ERR_OPS_METRICS_LISTEN', `metrics listener cannot bind ${address}: ${reason}`, { cause: err });
   }
   const bound = server.address();
   const port = typeof bound === 'object' && bound ? bound.port : listen.port;

@@ -126,7 +126,7 @@ test('metrics: promtool-clean exposition; requests, crash, maximumRequests recyc
   t.is(notFound, 404);
 });
 
-test('metrics: an address that cannot be bound fails serve with SA_ERR_METRICS_LISTEN naming it, before the proxy starts', async (t) => {
+test('metrics: an address that cannot be bound fails serve with SA_ERR_OPS_METRICS_LISTEN naming it, before the proxy starts', async (t) => {
   const blocker = net.createServer();
   blocker.listen(0, '127.0.0.1');
   await once(blocker, 'listening');
@@ -140,6 +140,6 @@ test('metrics: an address that cannot be bound fails serve with SA_ERR_METRICS_L
     plugins: { scriptalias: { metrics: { listen: `127.0.0.1:${busy}` }, processGroups: { pool: { processes: 1 } }, scriptAlias: [{ url: '/p', path: 'app.js', processGroup: 'pool' }] } },
   }));
   const err = await t.throwsAsync(serve(file, { log: silentLogger(), port: 0, watch: false }));
-  t.true(isScriptAliasError(err) && err.code === 'SA_ERR_METRICS_LISTEN', String(err));
+  t.true(isScriptAliasError(err) && err.code === 'SA_ERR_OPS_METRICS_LISTEN', String(err));
   t.true(err!.message.includes(`127.0.0.1:${busy}`), err!.message);
 });

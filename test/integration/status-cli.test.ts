@@ -81,7 +81,7 @@ test('status: a table of a running 2-group proxy, --json, both with a broken con
   // A second serve of the same config finds the socket live: refuses, one coded line, socket kept.
   const second = run('serve', file, '--no-watch');
   t.is(second.status, 1);
-  t.regex(second.stderr, /SA_ERR_STATUS_SOCKET_IN_USE/);
+  t.regex(second.stderr, /SA_ERR_OPS_STATUS_SOCKET_IN_USE/);
   t.is(second.stderr.trim().split('\n').length, 1, second.stderr);
   t.true(existsSync(path.join(dir, 'admin.sock')));
   t.is(run('status', file, '--json').status, 0, 'the first proxy still answers');
@@ -112,7 +112,7 @@ test('check: the statusSocket folder must exist and be writable', (t) => {
   const file = writeConfig(dir, { statusSocket: 'missing/admin.sock', scriptAlias: [{ url: '/a', path: 'app.js' }] });
   const out = run('check', file);
   t.is(out.status, 2);
-  t.regex(out.stderr, /SA_ERR_STATUS_SOCKET_DIR/);
+  t.regex(out.stderr, /SA_ERR_CONFIG_STATUS_SOCKET_DIR/);
   t.true(out.stderr.includes(path.join(dir, 'missing')), out.stderr);
   writeConfig(dir, { statusSocket: 'admin.sock', scriptAlias: [{ url: '/a', path: 'app.js' }] });
   t.is(run('check', file).status, 0);
