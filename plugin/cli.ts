@@ -10,6 +10,10 @@ import { serve, type RunningProxy } from './serve.js';
 import { loadConfig } from './index.js';
 import { ConfigError, formatIssue, formatWarning, isScriptAliasError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
+import { readState } from './state-file.js';
+import { checkStatusSocketDir } from './status-endpoint.js';
+import { formatStatus } from './status-table.js';
+import type { RuntimeStatus } from '../src/runtime/runtime.js';
 
 const USAGE = `Usage:
   scriptalias serve <proxy.json> [--port N] [--no-watch] [--log-level LEVEL]
@@ -17,8 +21,9 @@ const USAGE = `Usage:
   scriptalias check <proxy.json> [--strict]
       validate the config; exit 0 (warnings printed), or print every problem and exit 2;
       --strict: exit 2 on any warning too (a missing script file, say)
-  scriptalias status <proxy.json>
-      print the status of a running proxy (needs plugins.scriptalias.statusSocket)
+  scriptalias status <proxy.json> [--json]
+      print a table of a running proxy's groups and processes (needs plugins.scriptalias.statusSocket);
+      --json: the status as JSON. Works while the config file on disk is invalid
   scriptalias reload <proxy.json>
       make a running proxy re-read its config now (needs statusSocket; SIGHUP does the same)
   scriptalias --help | --version
@@ -44,6 +49,7 @@ async function check(file: string, strict: boolean): Promise<number> {
   try {
     const config = await loadConfig(file);
     for (const warning of config.warnings) process.stderr.write(formatWarning(warning) + '\n');
+    if (config.statusSocket) checkStatusSocketDir(config.statusSocket);
     if (strict && config.warnings.length > 0) {
       process.stderr.write(`${config.warnings.length} warning${config.warnings.length === 1 ? '' : 's'} (--strict)\n`);
       return 2;
@@ -51,27 +57,48 @@ async function check(file: string, strict: boolean): Promise<number> {
     process.stdout.write(`ok: ${config.file}\n`);
     return 0;
   } catch (err) {
+    // A config problem found past the schema (the status socket's folder) is still exit 2.
+    if (isScriptAliasError(err) && err.code === 'SA_ERR_CONFIG_STATUS_SOCKET_DIR') return printConfigError(err) && 2;
     return printConfigError(err);
   }
 }
 
-async function admin(file: string, method: 'GET' | 'POST', route: string): Promise<number> {
+/** The running proxy's status socket: from what its serve recorded at start, else from the config. */
+async function findSocket(file: string): Promise<string | number> {
+  const recorded = readState(path.resolve(file));
+  if (recorded?.statusSocket) return recorded.statusSocket;
   let socketPath: string | null;
   try {
     socketPath = (await loadConfig(file)).statusSocket;
   } catch (err) {
+    if (err instanceof ConfigError) process.stderr.write(`scriptalias: no running proxy recorded for ${path.resolve(file)}, and its config is invalid: [SA_ERR_OPS_STATUS_UNREACHABLE]\n`);
     return printConfigError(err);
   }
   if (!socketPath) {
     process.stderr.write('scriptalias: status and reload need plugins.scriptalias.statusSocket in the config\n');
     return 2;
   }
+  return socketPath;
+}
+
+async function admin(file: string, method: 'GET' | 'POST', route: string, show: (body: string) => string = (body) => body): Promise<number> {
+  const socketPath = await findSocket(file);
+  if (typeof socketPath === 'number') return socketPath;
   return new Promise((resolve) => {
     http.request({ socketPath, path: route, method }, (res) => {
-      res.pipe(process.stdout);
-      res.on('end', () => resolve(res.statusCode === 200 ? 0 : 1));
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        try {
+          process.stdout.write(res.statusCode === 200 ? show(body) : body);
+        } catch {
+          process.stdout.write(body);
+        }
+        resolve(res.statusCode === 200 ? 0 : 1);
+      });
     }).on('error', (err) => {
-      process.stderr.write(`scriptalias: no proxy answers on ${socketPath}: ${err.message}\n`);
+      process.stderr.write(`scriptalias: no proxy answers on ${socketPath}: ${err.message} [SA_ERR_OPS_STATUS_UNREACHABLE]\n`);
       resolve(1);
     }).end();
   });
@@ -117,6 +144,7 @@ async function main(argv: string[]): Promise<number> {
         'no-watch': { type: 'boolean' },
         'log-level': { type: 'string' },
         strict: { type: 'boolean' },
+        json: { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -135,7 +163,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'check': return check(file, values.strict === true);
-    case 'status': return admin(file, 'GET', '/status');
+    case 'status': return admin(file, 'GET', '/status', values.json ? undefined : (body) => formatStatus(JSON.parse(body) as RuntimeStatus));
     case 'reload': return admin(file, 'POST', '/reload');
     case 'serve': return serveUntilSignal(file, port, !values['no-watch'], values['log-level'] ?? 'info');
     default:

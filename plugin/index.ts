@@ -5,6 +5,7 @@ import path from 'node:path';
 import { loadConfigFile, resolveConfigObject } from '../src/config/index.js';
 import { ScriptAliasRuntime, type ReloadReport, type RuntimeStatus } from '../src/runtime/runtime.js';
 import type { ResolvedConfig } from '../src/config/types.js';
+import type { RuntimeEvents } from '../src/runtime/events.js';
 import { attachToRedbird, registerRoutes } from './redbird-adapter.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import { serializeError, ConfigError, formatIssue } from '../src/errors.js';
@@ -13,6 +14,7 @@ export { ScriptAliasError, ConfigError, isScriptAliasError, formatIssue, ERROR_C
 export type { ErrorCode, ConfigIssue, SerializedError } from '../src/errors.js';
 export type { ResolvedConfig } from '../src/config/types.js';
 export type { ReloadReport, RuntimeStatus } from '../src/runtime/runtime.js';
+export type { RuntimeEvents, RequestEvent } from '../src/runtime/events.js';
 
 /** A config: the path of a proxy.json file, or its parsed content (paths relative to `baseDir`). */
 export type ConfigSource = string | Readonly<Record<string, unknown>>;
@@ -36,6 +38,8 @@ export interface ScriptAliasHandle {
   status(): RuntimeStatus;
   /** The config being served. */
   readonly config: ResolvedConfig;
+  /** Requests, restarts, queue waits and reloads as they happen (what metrics count). */
+  readonly events: RuntimeEvents;
   /** Graceful: stop taking requests, finish in-flight ones, stop every worker. */
   close(): Promise<void>;
   /** Now: cut in-flight requests and kill every worker. */
@@ -92,6 +96,7 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
       return report;
     },
     status: () => runtime.status(),
+    events: runtime.events,
     get config() { return runtime.config; },
     async close() {
       letGo();

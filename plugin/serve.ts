@@ -4,7 +4,10 @@ import http, { type Server } from 'node:http';
 import { Redbird } from 'redbird';
 import { scriptAlias, loadConfig, type ScriptAliasHandle } from './index.js';
 import { watchConfigFile, type ConfigWatcher } from './watch.js';
-import { startStatusEndpoint } from './status-endpoint.js';
+import { startStatusEndpoint, claimStatusSocket } from './status-endpoint.js';
+import { writeState, removeState } from './state-file.js';
+import { listenMetrics, type MetricsServer } from '../src/ops/metrics.js';
+import path from 'node:path';
 import { deferredTlsServers, listenNow, type RedbirdCertificates } from './tls-listeners.js';
 import type { Logger } from '../src/log.js';
 
@@ -22,6 +25,8 @@ export interface RunningProxy {
   /** The HTTPS listeners' ports (proxy.ssl order) and base URLs; empty without proxy.ssl. */
   readonly httpsPorts: readonly number[];
   readonly httpsUrls: readonly string[];
+  /** The metrics listener's base URL (http://host:port), or null when metrics are off. */
+  readonly metricsUrl: string | null;
   readonly plugin: ScriptAliasHandle;
   readonly redbird: Redbird;
   /** Re-read the config file and apply it (what SIGHUP and file changes do). */
@@ -49,8 +54,21 @@ function deferredListen(): { module: typeof http; servers: Server[] } {
 }
 
 export async function serve(file: string, options: ServeOptions): Promise<RunningProxy> {
-  const { log } = options;
   const config = await loadConfig(file);
+  // Before anything else starts: a live status socket (another proxy) or an unbindable metrics
+  // address fails now, with one coded line.
+  if (config.statusSocket) await claimStatusSocket(config.statusSocket);
+  const metrics: MetricsServer | null = config.metrics ? await listenMetrics(config.metrics) : null;
+  try {
+    return await serveWith(file, config, options, metrics);
+  } catch (err) {
+    await metrics?.close();
+    throw err;
+  }
+}
+
+async function serveWith(file: string, config: Awaited<ReturnType<typeof loadConfig>>, options: ServeOptions, metrics: MetricsServer | null): Promise<RunningProxy> {
+  const { log } = options;
   const port = options.port ?? config.proxy.port;
   const host = config.proxy.host;
   const deferred = deferredListen();
@@ -81,6 +99,7 @@ export async function serve(file: string, options: ServeOptions): Promise<Runnin
     throw err;
   }
   plugin = attached;
+  metrics?.attach(attached);
   const server = deferred.servers[0];
   if (!server) throw new Error('redbird created no HTTP server');
   // Every listener opens only now that the plugin is ready (warm groups, routes registered).
@@ -111,6 +130,11 @@ export async function serve(file: string, options: ServeOptions): Promise<Runnin
     await attached.reload(file);
   };
   const statusEndpoint = config.statusSocket ? await startStatusEndpoint(config.statusSocket, () => attached.status(), () => attached.reload(file)) : null;
+  const metricsUrl = metrics ? `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${metrics.port}` : null;
+  if (metricsUrl) log.info({ metrics: `${metricsUrl}/metrics` }, 'metrics listening');
+  // status and reload find this process through this record, even while the config file is broken.
+  const configFile = path.resolve(file);
+  writeState({ configFile, pid: process.pid, statusSocket: config.statusSocket, metrics: metricsUrl, startedAt: new Date().toISOString() });
   let watcher: ConfigWatcher | null = null;
   if (options.watch ?? true) watcher = await watchConfigFile(file, () => void reload());
   const onHangup = (): void => void reload();
@@ -121,6 +145,8 @@ export async function serve(file: string, options: ServeOptions): Promise<Runnin
     process.removeListener('SIGHUP', onHangup);
     await watcher?.close();
     await statusEndpoint?.close();
+    await metrics?.close();
+    removeState(configFile);
   })());
   const closeTls = (): void => {
     for (const tlsServer of tlsServers.servers) (tlsServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
@@ -129,7 +155,7 @@ export async function serve(file: string, options: ServeOptions): Promise<Runnin
   let redbirdClosed: Promise<void> | null = null;
   const closeRedbird = (): Promise<void> => (redbirdClosed ??= proxy.close());
   return {
-    port: actualPort, url, httpsPorts, httpsUrls, plugin: attached, redbird: proxy, reload,
+    port: actualPort, url, httpsPorts, httpsUrls, metricsUrl, plugin: attached, redbird: proxy, reload,
     async close() {
       await stopWatching();
       await attached.close();

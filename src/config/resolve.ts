@@ -198,9 +198,16 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
     globalPython,
     processGroups, server, virtualHosts, python, scriptReloading,
     statusSocket: block.statusSocket ? path.resolve(baseDir, block.statusSocket) : null,
+    metrics: block.metrics ? parseListen(block.metrics.listen) : null,
     warnings,
   };
   return { config: deepFreeze(config), issues };
+}
+
+/** "host:port" or "[v6]:port" (the schema checked the shape). */
+function parseListen(listen: string): { host: string; port: number } {
+  const at = listen.lastIndexOf(':');
+  return { host: listen.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(at + 1)) };
 }
 
 function resolveTrust(proxies: readonly string[], headers: readonly string[], push: (issue: Omit<ConfigIssue, 'file'>) => void): ResolvedTrust {

@@ -170,6 +170,8 @@ export interface ResolvedConfig {
   readonly trust: ResolvedTrust;
   /** Admin status endpoint: a Unix socket path, or null (off, the default). */
   readonly statusSocket: string | null;
+  /** Prometheus metrics listener, or null (off, the default). */
+  readonly metrics: { readonly host: string; readonly port: number } | null;
   /** Warnings found while resolving (e.g. a script folder inside a document root). */
   readonly warnings: readonly ConfigWarning[];
 }

@@ -10,6 +10,7 @@
 // state: close() is idempotent, destroy() works during a close(), handle() after close() is a 503.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ScriptJob } from '../protocol/job.js';
+import type { RestartReason } from './events.js';
 
 export interface ProcessStatus {
   readonly pid: number;
@@ -17,6 +18,8 @@ export interface ProcessStatus {
   readonly state: 'starting' | 'ready' | 'draining' | 'stopped';
   readonly inFlight: number;
   readonly served: number;
+  /** ms since the epoch when the process was spawned. */
+  readonly startedAt?: number;
   readonly rssBytes: number | null;
   readonly appGroups: readonly string[];
 }
@@ -30,6 +33,10 @@ export interface ExecutorStatus {
   readonly queued: number;
   readonly served: number;
   readonly restarts: number;
+  /** Restarts by reason (process groups). */
+  readonly restartsByReason?: Readonly<Partial<Record<RestartReason, number>>>;
+  /** Concurrent requests one process takes (process groups: `threads`). */
+  readonly threadsPerProcess?: number;
   readonly processes: readonly ProcessStatus[];
 }
 

@@ -16,6 +16,7 @@ import { waitUntil } from './wait-until.js';
 import { forwardRequest } from '../protocol/http-bridge.js';
 import { sendError } from '../http-error.js';
 import { ScriptAliasError, type ErrorCode } from '../errors.js';
+import { NO_HOOKS, type ExecutorHooks, type RestartReason } from './events.js';
 
 export interface ProcessGroupOptions {
   readonly settings: ResolvedProcessGroup;
@@ -24,12 +25,15 @@ export interface ProcessGroupOptions {
   readonly socketDir: string;
   readonly log: Logger;
   readonly workerEntry: { readonly node: string; readonly python: string };
+  /** Told of restarts and queue waits (metrics). */
+  readonly hooks?: ExecutorHooks;
 }
 
 interface Pending {
   readonly job: ScriptJob;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
+  readonly queuedAt: number;
 }
 
 /** A process that dies this soon after it started counts as a failed start (back-off applies). */
@@ -45,6 +49,13 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
   // Set once the executor exists (below); the lifecycle base owns the state.
   let life!: ManagedExecutor;
   let restarts = 0;
+  const restartsByReason: Partial<Record<RestartReason, number>> = {};
+  const hooks = options.hooks ?? NO_HOOKS;
+  const countRestart = (reason: RestartReason): void => {
+    restarts++;
+    restartsByReason[reason] = (restartsByReason[reason] ?? 0) + 1;
+    hooks.restart(settings.name, reason);
+  };
   let served = 0;
   let earlyDeaths = 0;
   let queueTimer: NodeJS.Timeout | undefined;
@@ -59,7 +70,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
   const spawnWorker = (slot: number): WorkerProcess => {
     const worker = new WorkerProcess({
       settings, runtime: options.runtime, preload: options.preload, socketDir: options.socketDir, slot, log,
-      workerEntry: options.workerEntry, onExit, onRecycleRequest: (w) => recycle(w, 'requested by the worker'),
+      workerEntry: options.workerEntry, onExit, onRecycleRequest: (w) => recycle(w, 'requested'),
     });
     workers.push(worker);
     worker.ready.then(() => {
@@ -80,7 +91,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
     const line = { code: 'SA_EVT_WORKER_EXIT', pid: worker.pid, exitCode: code, signal, expected: !wasCurrent };
     if (wasCurrent && life.open) log.error(line, 'worker died'); else log.info(line, 'worker stopped');
     if (!wasCurrent || !life.open) return;
-    restarts++;
+    countRestart('crash');
     const early = Date.now() - worker.startedAt < EARLY_DEATH_MS;
     earlyDeaths = early ? earlyDeaths + 1 : 0;
     if (workers.every((w) => w.state !== 'ready') && earlyDeaths > 0) life.markFailing();
@@ -92,10 +103,10 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
   }
 
   /** Replace `worker` gracefully: its replacement becomes ready first, then it drains and stops. */
-  function recycle(worker: WorkerProcess, reason: string, stopTakingNow = false): void {
+  function recycle(worker: WorkerProcess, reason: RestartReason, stopTakingNow = false): void {
     if (!workers.includes(worker) || !life.open) return;
     log.info({ code: 'SA_EVT_WORKER_RECYCLE', pid: worker.pid, reason }, 'recycling worker');
-    restarts++;
+    countRestart(reason);
     const retire = (): void => {
       const index = workers.indexOf(worker);
       if (index < 0) return;
@@ -147,6 +158,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
   }
 
   function dispatch(worker: WorkerProcess, p: Pending): void {
+    hooks.queueWait(settings.name, (Date.now() - p.queuedAt) / 1000);
     worker.inFlight++;
     worker.handed++;
     worker.lastActivity = Date.now();
@@ -170,7 +182,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
     worker.served++;
     served++;
     worker.lastActivity = Date.now();
-    if (outcome === 'timeout') recycle(worker, 'requestTimeout', true);
+    if (outcome === 'timeout') recycle(worker, 'timeout', true);
     if (draining.has(worker) && worker.inFlight === 0) void worker.shutdown(0, killAfterMs);
     pump();
   }
@@ -200,7 +212,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
       }
     },
     dispatch(job, req, res) {
-      const p: Pending = { job, req, res };
+      const p: Pending = { job, req, res, queuedAt: Date.now() };
       const worker = queue.length === 0 ? pick() : undefined;
       if (worker) {
         dispatch(worker, p);
@@ -218,7 +230,8 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
       return {
         kind: 'process-group', processGroup: settings.name, runtime: options.runtime, state,
         inFlight: all.reduce((n, w) => n + w.inFlight, 0), queued: queue.length, served, restarts,
-        processes: all.map((w) => ({ pid: w.pid, slot: w.slot, state: w.state, inFlight: w.inFlight, served: w.served, rssBytes: w.rssBytes(), appGroups: w.appGroups })),
+        restartsByReason: { ...restartsByReason }, threadsPerProcess: slots,
+        processes: all.map((w) => ({ pid: w.pid, slot: w.slot, state: w.state, inFlight: w.inFlight, served: w.served, startedAt: w.startedAt, rssBytes: w.rssBytes(), appGroups: w.appGroups })),
       };
     },
     async drain() {

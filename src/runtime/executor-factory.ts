@@ -11,6 +11,7 @@ import { createIsolatePool } from '../executor/isolate-pool.js';
 import { createProcessGroup } from '../executor/process-group.js';
 import { ScriptAliasError } from '../errors.js';
 import type { UnixIdentity } from '../config/unix-identity.js';
+import type { ExecutorHooks } from '../executor/events.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Worker entry points: the compiled Node worker and the Python worker shipped as source. */
@@ -24,6 +25,8 @@ export interface FactoryContext {
   /** A private (0700) folder; each executor gets its own sub-folder for sockets. */
   readonly socketRoot: string;
   nextSocketDir(): string;
+  /** Told of restarts and queue waits (the runtime's events). */
+  readonly hooks?: ExecutorHooks;
 }
 
 export async function createExecutor(planned: PlannedExecutor, context: FactoryContext): Promise<Executor> {
@@ -45,6 +48,7 @@ export async function createExecutor(planned: PlannedExecutor, context: FactoryC
       return createProcessGroup({
         settings: planned.settings, runtime: key.runtime, preload: planned.preload, socketDir,
         log: log.child({ group: key.processGroup }), workerEntry: WORKER_ENTRY,
+        ...(context.hooks ? { hooks: context.hooks } : {}),
       });
     }
   }

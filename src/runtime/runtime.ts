@@ -32,6 +32,8 @@ import { JOB_HEADER } from '../constants.js';
 import { dropHeader, setHeader } from '../script/request-shape.js';
 import type { Logger } from '../log.js';
 import { checkHead, dropUnderscoreHeaders, guardBody, isRefusedConnection, limitsFor, refuse } from './request-limits.js';
+import { RuntimeEvents } from './events.js';
+import type { AliasTable } from '../routing/alias-table.js';
 
 export interface RuntimeOptions {
   readonly log: Logger;
@@ -66,6 +68,8 @@ export class ScriptAliasRuntime {
   #lastReload: ReloadReport | null = null;
   #closed = false;
   #closing: Promise<void> | null = null;
+  /** Requests, restarts, queue waits and reloads, for metrics (src/ops/ listens). */
+  readonly events = new RuntimeEvents();
 
   private constructor(options: RuntimeOptions) {
     this.#options = options;
@@ -76,6 +80,7 @@ export class ScriptAliasRuntime {
       log: this.#log,
       socketRoot: this.#socketRoot,
       nextSocketDir: () => path.join(this.#socketRoot, String(++this.#socketSeq)),
+      hooks: this.events.hooks,
     };
     this.#registry = new GroupRegistry((planned) => createExecutor(planned, context));
   }
@@ -99,9 +104,9 @@ export class ScriptAliasRuntime {
     if (isRefusedConnection(req)) return true;
     if (req.headers[JOB_HEADER] !== undefined) delete req.headers[JOB_HEADER];
     const decision = matchRequest(generation.table, { method: req.method ?? 'GET', rawUrl: req.url ?? '/', host: req.headers.host });
+    if (decision.kind === 'miss') return false;
+    if (this.events.listenerCount('request') > 0) this.#observe(generation.table, req, res, decision.kind === 'script' ? decision.processGroup : '');
     switch (decision.kind) {
-      case 'miss':
-        return false;
       case 'script':
         this.#runScript(generation, decision, req, res);
         return true;
@@ -116,6 +121,21 @@ export class ScriptAliasRuntime {
         this.#fail(res, decision.code, this.#nextReqId(), decision.reason);
         return true;
     }
+  }
+
+  /** One 'request' event when the answer is finished or cut off. */
+  #observe(table: AliasTable, req: IncomingMessage, res: ServerResponse, group: string): void {
+    const started = performance.now();
+    const host = (req.headers.host ?? '').replace(/:\d*$/, '').toLowerCase();
+    const vhost = (table.byHost.get(host) ?? table.fallback).serverName;
+    let done = false;
+    const report = (): void => {
+      if (done) return;
+      done = true;
+      this.events.emit('request', { vhost, group, code: res.statusCode, seconds: (performance.now() - started) / 1000 });
+    };
+    res.once('finish', report);
+    res.once('close', report);
   }
 
   #runScript(generation: Generation, target: ScriptTarget, req: IncomingMessage, res: ServerResponse): void {
@@ -203,16 +223,30 @@ export class ScriptAliasRuntime {
     } catch (err) {
       const report: ReloadReport = { applied: false, generation: old.id, needsRestart, error: serializeError(err) };
       this.#lastReload = report;
+      this.events.emit('reload', { result: 'failed', generation: old.id });
       this.#log.error({ err, code: 'SA_ERR_RELOAD_FAILED' }, 'reload failed; the previous config keeps serving');
       return report;
     }
     this.#install(built);
+    this.#countReloadRestarts(old, built);
     for (const warning of config.warnings) this.#log.warn(warning, warning.message);
     void old.release().catch((err: unknown) => this.#log.error({ err }, 'closing the previous generation failed'));
     const report: ReloadReport = { applied: true, generation: built.id, needsRestart };
     this.#lastReload = report;
+    this.events.emit('reload', { result: 'applied', generation: built.id });
     this.#log.info({ generation: built.id }, 'config reloaded');
     return report;
+  }
+
+  /** Processes of groups the new generation does not keep (changed or removed) count as reason 'reload'. */
+  #countReloadRestarts(old: Generation, built: Generation): void {
+    const kept = new Set(built.executors().values());
+    for (const executor of old.executors().values()) {
+      if (kept.has(executor)) continue;
+      const status = executor.status();
+      if (status.kind !== 'process-group') continue;
+      for (let i = 0; i < status.processes.length; i++) this.events.hooks.restart(status.processGroup, 'reload');
+    }
   }
 
   /** The config this runtime serves now. */
@@ -223,6 +257,7 @@ export class ScriptAliasRuntime {
   /** Records a reload that failed before it reached the runtime (e.g. an invalid config file). */
   recordReloadFailure(err: unknown): void {
     this.#lastReload = { applied: false, generation: this.#current.id, needsRestart: [], error: serializeError(err) };
+    this.events.emit('reload', { result: 'failed', generation: this.#current.id });
   }
 
   status(): RuntimeStatus {

@@ -153,7 +153,7 @@ test('status and reload through the admin socket: status shows per-process facts
   };
   const file = writeConfig(dir, scriptalias);
   const { child, url } = await startCli(t, file);
-  const status = spawnSync(process.execPath, [cli, 'status', file], { encoding: 'utf8' });
+  const status = spawnSync(process.execPath, [cli, 'status', file, '--json'], { encoding: 'utf8' });
   t.is(status.status, 0, status.stderr);
   const report = JSON.parse(status.stdout) as { generation: number; executors: Record<string, { processes: Array<{ pid: number; state: string; rssBytes: number }> }> };
   t.is(report.generation, 1);
