@@ -12,6 +12,9 @@ import { createScriptCache } from '../script/load-script.js';
 import { runScript, type FailureSink, type RunCounters } from '../script/run-script.js';
 import { GLOBAL_GROUP } from '../constants.js';
 import { sendError } from '../http-error.js';
+import { isHttp2 } from '../protocol/h2.js';
+import { forwardRequest } from '../protocol/http-bridge.js';
+import { inMemoryScriptPool } from './inline-h2.js';
 
 export interface InlineOptions {
   readonly log: Logger;
@@ -58,6 +61,10 @@ export function createInlineExecutor(options: InlineOptions): Executor {
   // In-flight requests live on the client's own connections: closing waits for them, destroying cuts them.
   const live = new Set<ServerResponse>();
   let idle: (() => void) | null = null;
+  // HTTP/2 requests reach the script as HTTP/1.1 through memory (inline-h2.ts); made on first use.
+  let h2Pool: ReturnType<typeof inMemoryScriptPool> | null = null;
+  const viaHttp1 = (): ReturnType<typeof inMemoryScriptPool> =>
+    (h2Pool ??= inMemoryScriptPool((job, req, res) => runScript(cache, job, req, res, report, counters)));
   return new ManagedExecutor(() => ({
     async start() {
       for (const entry of options.preload ?? []) {
@@ -70,12 +77,17 @@ export function createInlineExecutor(options: InlineOptions): Executor {
     },
     dispatch(job: ScriptJob, req: IncomingMessage, res: ServerResponse) {
       const ms = options.requestTimeoutMs ?? 0;
-      if (ms > 0) armDeadline(res, job, ms, log);
       live.add(res);
       res.once('close', () => {
         live.delete(res);
         if (live.size === 0) idle?.();
       });
+      if (isHttp2(req)) {
+        // The bridge keeps the deadline (504 or cut) and aborts the script's request when the stream ends.
+        forwardRequest(req, res, job, { pool: viaHttp1() }, { timeoutMs: ms, log }, noop);
+        return;
+      }
+      if (ms > 0) armDeadline(res, job, ms, log);
       runScript(cache, job, req, res, report, counters);
     },
     status(state): ExecutorStatus {
@@ -91,6 +103,7 @@ export function createInlineExecutor(options: InlineOptions): Executor {
     },
     async stop() {
       for (const res of live) res.destroy();
+      h2Pool?.destroy();
       idle?.();
     },
   }));

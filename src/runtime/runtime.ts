@@ -30,6 +30,7 @@ import { ScriptAliasError, isScriptAliasError, serializeError, type ErrorCode, t
 import { JOB_HEADER } from '../constants.js';
 import { dropHeader, setHeader } from '../script/request-shape.js';
 import type { Logger } from '../log.js';
+import { adoptAuthority, isHttp2 } from '../protocol/h2.js';
 
 export interface RuntimeOptions {
   readonly log: Logger;
@@ -94,6 +95,7 @@ export class ScriptAliasRuntime {
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const generation = this.#current;
     if (req.headers[JOB_HEADER] !== undefined) delete req.headers[JOB_HEADER];
+    if (isHttp2(req)) adoptAuthority(req);
     const decision = matchRequest(generation.table, { method: req.method ?? 'GET', rawUrl: req.url ?? '/', host: req.headers.host });
     switch (decision.kind) {
       case 'miss':
