@@ -43,3 +43,11 @@ export function writeHttp2Head(res: ServerResponse, status: number, flat: readon
   }
   res.writeHead(status, headers);
 }
+
+/** Whether the client is already gone (a stream reset, a closed connection) before the bridge
+ *  starts: its 'close' was emitted then, so nothing would ever end the exchange. */
+export function clientGone(req: IncomingMessage, res: ServerResponse): boolean {
+  const stream = (req as unknown as { stream?: ServerHttp2Stream }).stream;
+  if (stream) return stream.destroyed || stream.closed;
+  return res.socket?.destroyed === true;
+}

@@ -13,7 +13,7 @@ import { JOB_HEADER } from '../constants.js';
 import { sendError } from '../http-error.js';
 import type { Logger } from '../log.js';
 import type { StreamPool } from './connection-pool.js';
-import { isHttp2, http2HasBody, writeHttp2Head } from './h2.js';
+import { clientGone, isHttp2, http2HasBody, writeHttp2Head } from './h2.js';
 
 export interface ForwardTarget {
   readonly pool: StreamPool;
@@ -75,6 +75,13 @@ class Exchange {
 
   start(timeoutMs: number): void {
     bind(this.#socket, this);
+    if (clientGone(this.#req, this.#res)) {
+      // Reset while queued or while the executor started: the slot goes back at once.
+      this.#state = 'done';
+      this.#pool.release(this.#socket);
+      this.#settle('client-aborted');
+      return;
+    }
     this.#res.on('close', this.#onClientClose);
     if (timeoutMs > 0) {
       this.#timer = setTimeout(this.#onTimeout, timeoutMs);
@@ -301,7 +308,9 @@ class Exchange {
   }
 
   readonly #onClientClose = (): void => {
-    if (this.#state === 'done' || this.#res.writableFinished) return;
+    // An h2 response says finished once its stream closed, also by a client's RST_STREAM: only our
+    // own state says whether the answer went out whole.
+    if (this.#state === 'done' || (!this.#h2 && this.#res.writableFinished)) return;
     this.#abort('client-aborted', null);
   };
 
