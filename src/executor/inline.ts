@@ -15,6 +15,7 @@ import { sendError } from '../http-error.js';
 import { isHttp2 } from '../protocol/h2.js';
 import { forwardRequest } from '../protocol/http-bridge.js';
 import { inMemoryScriptPool } from './inline-h2.js';
+import { runOverHttp2 } from './inline-h2-direct.js';
 
 export interface InlineOptions {
   readonly log: Logger;
@@ -82,12 +83,15 @@ export function createInlineExecutor(options: InlineOptions): Executor {
         live.delete(res);
         if (live.size === 0) idle?.();
       });
+      if (ms > 0) armDeadline(res, job, ms, log);
       if (isHttp2(req)) {
-        // The bridge keeps the deadline (504 or cut) and aborts the script's request when the stream ends.
-        forwardRequest(req, res, job, { pool: viaHttp1() }, { timeoutMs: ms, log }, noop);
+        if (process.env.SA_H2_INLINE === 'bridge') {
+          forwardRequest(req, res, job, { pool: viaHttp1() }, { timeoutMs: ms, log }, noop);
+          return;
+        }
+        runOverHttp2(req, res, (req1, res1) => runScript(cache, job, req1, res1, report, counters));
         return;
       }
-      if (ms > 0) armDeadline(res, job, ms, log);
       runScript(cache, job, req, res, report, counters);
     },
     status(state): ExecutorStatus {
