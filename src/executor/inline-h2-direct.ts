@@ -106,7 +106,10 @@ export function runOverHttp2(h2req: IncomingMessage, h2res: ServerResponse, run:
     if (!h2res.writableEnded) h2res.end();
     // A body the script did not read is discarded, as Node's HTTP server does.
     if (!req.complete) h2req.resume();
-    sink.destroy(); // → res 'close' (assignSocket's listener): counters and on-finished see the end
+    // → res 'close' (assignSocket's listener): counters and on-finished see the end. end(), not
+    // destroy(): res.end() left a corked empty write that destroy() would fail with a new Error
+    // (5 % of an h2 request's CPU in a profile).
+    sink.end();
   });
   // The client reset the stream or the connection went: the script's request is aborted.
   h2res.once('close', () => {

@@ -13,8 +13,6 @@ import { runScript, type FailureSink, type RunCounters } from '../script/run-scr
 import { GLOBAL_GROUP } from '../constants.js';
 import { sendError } from '../http-error.js';
 import { isHttp2 } from '../protocol/h2.js';
-import { forwardRequest } from '../protocol/http-bridge.js';
-import { inMemoryScriptPool } from './inline-h2.js';
 import { runOverHttp2 } from './inline-h2-direct.js';
 
 export interface InlineOptions {
@@ -62,10 +60,6 @@ export function createInlineExecutor(options: InlineOptions): Executor {
   // In-flight requests live on the client's own connections: closing waits for them, destroying cuts them.
   const live = new Set<ServerResponse>();
   let idle: (() => void) | null = null;
-  // HTTP/2 requests reach the script as HTTP/1.1 through memory (inline-h2.ts); made on first use.
-  let h2Pool: ReturnType<typeof inMemoryScriptPool> | null = null;
-  const viaHttp1 = (): ReturnType<typeof inMemoryScriptPool> =>
-    (h2Pool ??= inMemoryScriptPool((job, req, res) => runScript(cache, job, req, res, report, counters)));
   return new ManagedExecutor(() => ({
     async start() {
       for (const entry of options.preload ?? []) {
@@ -85,10 +79,7 @@ export function createInlineExecutor(options: InlineOptions): Executor {
       });
       if (ms > 0) armDeadline(res, job, ms, log);
       if (isHttp2(req)) {
-        if (process.env.SA_H2_INLINE === 'bridge') {
-          forwardRequest(req, res, job, { pool: viaHttp1() }, { timeoutMs: ms, log }, noop);
-          return;
-        }
+        // HTTP/1 objects around the h2 stream (docs/http2.md); the deadline above answers for it too.
         runOverHttp2(req, res, (req1, res1) => runScript(cache, job, req1, res1, report, counters));
         return;
       }
@@ -107,7 +98,6 @@ export function createInlineExecutor(options: InlineOptions): Executor {
     },
     async stop() {
       for (const res of live) res.destroy();
-      h2Pool?.destroy();
       idle?.();
     },
   }));

@@ -17,6 +17,9 @@ import { waitFor } from '../helpers/events.js';
 import { repoRoot } from '../helpers/paths.js';
 
 const python = findPython();
+// The proxy runs in this process: Node warns here when an h2 answer carries an HTTP/1-only construct.
+const warnings: string[] = [];
+process.on('warning', (warning) => warnings.push(warning.message));
 const curlHasHttp2 = ((): boolean => {
   const version = spawnSync('curl', ['--version'], { encoding: 'utf8' });
   return version.status === 0 && /\bHTTP2\b/.test(version.stdout);
@@ -209,6 +212,7 @@ test('http2.connect: GET, a 10 MiB POST echoed and an HTTP/1.1 request on the sa
     t.is(h1.status, 200, executor.name);
     t.is(jsonOf(h1.body).httpVersion, executor.runtime === 'js' ? '1.1' : 'HTTP/1.1', executor.name);
   }
+  t.deepEqual(warnings.filter((m) => /HTTP\/2|status message/i.test(m)), [], 'no HTTP/2 warnings (status messages)');
 });
 
 test('100 concurrent streams on one h2 connection are all answered by every executor (pools 1×4)', async (t) => {
