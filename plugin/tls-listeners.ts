@@ -75,7 +75,10 @@ export function deferredTlsServers(currentConfig: () => ResolvedConfig | null, r
     moduleFor(http2Enabled) {
       return {
         createServer(options, handler) {
-          const tlsOptions: TlsOptions = { ...options, SNICallback: sniFirst(options.SNICallback) };
+          // noDelay: an answer through a worker hop leaves in more than one write (h2: HEADERS, then
+          // DATA frames on later ticks); with Nagle each small one waited for the client's delayed ACK
+          // (~40 ms per h2 request). http.Server sets it by default, tls/http2 servers do not.
+          const tlsOptions: TlsOptions = { noDelay: true, ...options, SNICallback: sniFirst(options.SNICallback) } as TlsOptions;
           const server = http2Enabled
             ? http2.createSecureServer({ ...tlsOptions, allowHTTP1: true } as http2.SecureServerOptions, handler as never)
             : https.createServer(tlsOptions, handler as never);

@@ -12,6 +12,8 @@ import { createScriptCache } from '../script/load-script.js';
 import { runScript, type FailureSink, type RunCounters } from '../script/run-script.js';
 import { GLOBAL_GROUP } from '../constants.js';
 import { sendError } from '../http-error.js';
+import { isHttp2 } from '../protocol/h2.js';
+import { runOverHttp2 } from './inline-h2-direct.js';
 
 export interface InlineOptions {
   readonly log: Logger;
@@ -70,12 +72,17 @@ export function createInlineExecutor(options: InlineOptions): Executor {
     },
     dispatch(job: ScriptJob, req: IncomingMessage, res: ServerResponse) {
       const ms = options.requestTimeoutMs ?? 0;
-      if (ms > 0) armDeadline(res, job, ms, log);
       live.add(res);
       res.once('close', () => {
         live.delete(res);
         if (live.size === 0) idle?.();
       });
+      if (ms > 0) armDeadline(res, job, ms, log);
+      if (isHttp2(req)) {
+        // HTTP/1 objects around the h2 stream (docs/http2.md); the deadline above answers for it too.
+        runOverHttp2(req, res, (req1, res1) => runScript(cache, job, req1, res1, report, counters));
+        return;
+      }
       runScript(cache, job, req, res, report, counters);
     },
     status(state): ExecutorStatus {

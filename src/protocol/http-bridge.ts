@@ -13,6 +13,7 @@ import { JOB_HEADER } from '../constants.js';
 import { sendError } from '../http-error.js';
 import type { Logger } from '../log.js';
 import type { StreamPool } from './connection-pool.js';
+import { clientGone, isHttp2, http2HasBody, writeHttp2Head } from './h2.js';
 
 export interface ForwardTarget {
   readonly pool: StreamPool;
@@ -59,6 +60,7 @@ class Exchange {
   #timer: NodeJS.Timeout | undefined;
   #settled = false;
   #paused = false;
+  readonly #h2: boolean;
 
   constructor(req: IncomingMessage, res: ServerResponse, job: ScriptJob, pool: StreamPool, log: Logger, resolve: (o: ForwardOutcome) => void) {
     this.#req = req;
@@ -68,10 +70,18 @@ class Exchange {
     this.#log = log;
     this.#resolve = resolve;
     this.#socket = pool.acquire();
+    this.#h2 = isHttp2(req);
   }
 
   start(timeoutMs: number): void {
     bind(this.#socket, this);
+    if (clientGone(this.#req, this.#res)) {
+      // Reset while queued or while the executor started: the slot goes back at once.
+      this.#state = 'done';
+      this.#pool.release(this.#socket);
+      this.#settle('client-aborted');
+      return;
+    }
     this.#res.on('close', this.#onClientClose);
     if (timeoutMs > 0) {
       this.#timer = setTimeout(this.#onTimeout, timeoutMs);
@@ -86,11 +96,13 @@ class Exchange {
     let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
     for (let i = 0; i < raw.length; i += 2) {
       const lower = raw[i]!.toLowerCase();
+      // h2 pseudo-headers (:method, :path, :authority → Host already) are not HTTP/1.1 headers.
+      if (lower.charCodeAt(0) === 58 /* : */) continue;
       if (DROP_REQUEST.has(lower) || (lower === 'authorization' && !this.#job.passAuthorization)) continue;
       head += `${raw[i]}: ${raw[i + 1]}\r\n`;
     }
     const length = req.headers['content-length'];
-    const chunked = length === undefined && req.headers['transfer-encoding'] !== undefined;
+    const chunked = length === undefined && (this.#h2 ? http2HasBody(req) : req.headers['transfer-encoding'] !== undefined);
     if (length !== undefined) head += `content-length: ${length}\r\n`;
     else if (chunked) head += 'transfer-encoding: chunked\r\n';
     head += `${JOB_HEADER}: ${encodeJob(this.#job)}\r\n\r\n`;
@@ -158,7 +170,8 @@ class Exchange {
       headers.push(name, value);
     }
     const res = this.#res;
-    res.writeHead(status, lines[0]!.slice(13), headers);
+    if (this.#h2) writeHttp2Head(res, status, headers);
+    else res.writeHead(status, lines[0]!.slice(13), headers);
     if (this.#req.method === 'HEAD' || status === 204 || status === 304) this.#complete();
     else if (chunked) this.#state = 'chunk-size';
     else if (length >= 0) {
@@ -297,7 +310,9 @@ class Exchange {
   }
 
   readonly #onClientClose = (): void => {
-    if (this.#state === 'done' || this.#res.writableFinished) return;
+    // An h2 response says finished once its stream closed, also by a client's RST_STREAM: only our
+    // own state says whether the answer went out whole.
+    if (this.#state === 'done' || (!this.#h2 && this.#res.writableFinished)) return;
     this.#abort('client-aborted', null);
   };
 

@@ -33,6 +33,9 @@ export interface ScriptJob {
   readonly encrypted: boolean;
   readonly peerAddr: string;
   readonly localPort: number;
+  /** The client's protocol version, '1.1' or '2.0' (req.httpVersion, SERVER_PROTOCOL); the hop to a
+   *  worker is always HTTP/1.1. Absent in jobs from older proxies: '1.1'. */
+  readonly httpVersion?: string;
 }
 
 const HAS_NON_ASCII = /[\u007f-\uffff]/;

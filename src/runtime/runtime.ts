@@ -34,6 +34,7 @@ import type { Logger } from '../log.js';
 import { checkHead, dropUnderscoreHeaders, guardBody, isRefusedConnection, limitsFor, refuse } from './request-limits.js';
 import { RuntimeEvents } from './events.js';
 import type { AliasTable } from '../routing/alias-table.js';
+import { adoptAuthority, isHttp2 } from '../protocol/h2.js';
 
 export interface RuntimeOptions {
   readonly log: Logger;
@@ -103,6 +104,7 @@ export class ScriptAliasRuntime {
     // Pipelined behind a refused request on a connection that is closing: never run it (smuggling).
     if (isRefusedConnection(req)) return true;
     if (req.headers[JOB_HEADER] !== undefined) delete req.headers[JOB_HEADER];
+    if (isHttp2(req)) adoptAuthority(req);
     const decision = matchRequest(generation.table, { method: req.method ?? 'GET', rawUrl: req.url ?? '/', host: req.headers.host });
     if (decision.kind === 'miss') return false;
     if (this.events.listenerCount('request') > 0) this.#observe(generation.table, req, res, decision.kind === 'script' ? decision.processGroup : '');

@@ -61,6 +61,7 @@ export function buildJob(target: ScriptTarget, req: IncomingMessage, facts: JobF
     encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
     peerAddr: req.socket.remoteAddress ?? '',
     localPort: req.socket.localPort ?? 0,
+    httpVersion: req.httpVersionMajor === 2 ? '2.0' : '1.1',
   };
 }
 

@@ -73,6 +73,12 @@ export function applyJob(req: IncomingMessage, job: ScriptJob): ShapedRequest {
   // In a worker realm the request arrives on a protocol stream, not the client's socket: give the
   // stream the client connection's facts, so req.secure/req.protocol/req.ip (Express) are right.
   if (!(req.socket instanceof Socket)) describeConnection(req.socket, job);
+  // The hop to a realm (and the inline h2 bridge) is HTTP/1.1; the script sees the client's version.
+  if (job.httpVersion === '2.0') {
+    shaped.httpVersion = '2.0';
+    shaped.httpVersionMajor = 2;
+    shaped.httpVersionMinor = 0;
+  }
   dropHeader(req, JOB_HEADER);
   if (!job.passAuthorization) dropHeader(req, 'authorization');
   dropHeader(req, 'proxy-authorization');

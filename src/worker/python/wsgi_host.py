@@ -643,7 +643,7 @@ class Realm:
             'SCRIPT_FILENAME': job['script'],
             'SERVER_NAME': job.get('serverName') or 'localhost',
             'SERVER_PORT': str(job.get('serverPort', '')),
-            'SERVER_PROTOCOL': 'HTTP/1.1',
+            'SERVER_PROTOCOL': 'HTTP/' + str(job.get('httpVersion') or '1.1'),
             'SERVER_SOFTWARE': 'redbird-scriptalias',
             'GATEWAY_INTERFACE': 'CGI/1.1',
             'REMOTE_ADDR': job.get('remoteAddr', ''),
