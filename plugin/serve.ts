@@ -75,7 +75,7 @@ export async function serve(file: string, options: ServeOptions): Promise<Runnin
   const proxy = redbird;
   let attached: ScriptAliasHandle;
   try {
-    attached = await scriptAlias(proxy, file, { log });
+    attached = await scriptAlias(proxy, file, { log, servers: [...deferred.servers, ...tlsServers.servers] });
   } catch (err) {
     await proxy.close().catch(() => undefined);
     throw err;
