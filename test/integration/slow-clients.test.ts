@@ -9,8 +9,11 @@ import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { serve, type RunningProxy } from '../../plugin/serve.js';
 import { createLogger } from '../../src/log.js';
+import tls from 'node:tls';
 import { tempDir, writeTree, request, uploadMiB } from '../helpers/proxy.js';
 import { waitFor } from '../helpers/events.js';
+import { makeCertificate } from '../helpers/tls.js';
+import { loadConfig, ConfigError } from '../../plugin/index.js';
 
 const SCRIPT = [
   'exports.application = (req, res) => {',
@@ -23,13 +26,24 @@ const SCRIPT = [
 
 interface Proxy { readonly url: string; readonly port: number; readonly running: RunningProxy; readonly lines: Array<Record<string, unknown>> }
 
-async function proxyWith(t: ExecutionContext, requestReadTimeout: Record<string, unknown>): Promise<Proxy> {
-  const dir = tempDir(t);
-  writeTree(dir, { 'app/count.cjs': SCRIPT });
+// Reads the body only after 1.5 s: a client that sent everything must not pay for the script's wait.
+const LATE_READER = [
+  'exports.application = (req, res) => {',
+  '  setTimeout(() => {',
+  '    let n = 0;',
+  "    req.on('data', (c) => { n += c.length; });",
+  "    req.on('end', () => res.end(String(n)));",
+  '  }, 1500);',
+  '};',
+  '',
+].join('\n');
+
+async function proxyWith(t: ExecutionContext, requestReadTimeout: Record<string, unknown>, proxyOptions: Record<string, unknown> = {}, dir = tempDir(t)): Promise<Proxy> {
+  writeTree(dir, { 'app/count.cjs': SCRIPT, 'app/late.cjs': LATE_READER });
   const file = path.join(dir, 'proxy.json');
   writeFileSync(file, JSON.stringify({
-    proxy: { port: 0, host: '127.0.0.1' },
-    plugins: { scriptalias: { requestReadTimeout, scriptAlias: [{ url: '/count', path: 'app/count.cjs' }] } },
+    proxy: { port: 0, host: '127.0.0.1', ...proxyOptions },
+    plugins: { scriptalias: { requestReadTimeout, scriptAlias: [{ url: '/count', path: 'app/count.cjs' }, { url: '/late', path: 'app/late.cjs' }] } },
   }));
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({ write(chunk: Buffer, _enc, done) { for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>); done(); } });
@@ -142,4 +156,51 @@ test('a body that keeps the minimum rate is not cut', async (t) => {
 test('0 turns a phase off', async (t) => {
   const proxy = await proxyWith(t, { header: 0, body: 0 });
   t.deepEqual(proxy.running.plugin.config.requestReadTimeout, { header: null, body: null });
+});
+
+test('a body the script has not read yet is not the client\'s delay: small and large bodies sent at once are answered 200', async (t) => {
+  // A fixed 1 s window (no rate credit), shorter than the script's 1.5 s wait.
+  const proxy = await proxyWith(t, { body: 1, bodyMinRate: 0 });
+  const small = await request(proxy.url, '/late', { method: 'POST', body: 'x'.repeat(100) });
+  t.is(small.status, 200);
+  t.is(small.body, '100');
+  // 4 MiB fills every buffer: the proxy stops reading (backpressure) while the script waits.
+  t.is(await uploadMiB(proxy.url, '/late', 4), String(4 << 20));
+  t.falsy(proxy.lines.find((l) => l.code === 'SA_ERR_REQUEST_TIMEOUT'));
+});
+
+test('HTTPS listeners are watched too: a slow head over TLS is cut with 408', async (t) => {
+  const dir = tempDir(t);
+  const cert = makeCertificate(dir, 'site', ['localhost']);
+  const proxy = await proxyWith(t, { header: '1-2' }, { ssl: { port: 0, key: 'site.key', cert: 'site.crt' } }, dir);
+  const port = proxy.running.httpsPorts[0]!;
+  const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: cert.pem, checkServerIdentity: () => undefined });
+  t.teardown(() => socket.destroy());
+  await new Promise((resolve, reject) => { socket.once('secureConnect', resolve); socket.once('error', reject); });
+  const start = Date.now();
+  socket.write('GET /count HTTP/1.1\r\nHost: localhost\r\n');
+  const timer = setInterval(() => { if (!socket.destroyed) socket.write('X'); }, 300);
+  t.teardown(() => clearInterval(timer));
+  let text = '';
+  socket.on('data', (c: Buffer) => { text += c.toString(); });
+  await new Promise((resolve) => socket.once('close', resolve));
+  const ms = Date.now() - start;
+  t.regex(text, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+  t.true(ms >= 800 && ms < 2500, `cut after ${ms} ms`);
+  const ok = await new Promise<number>((resolve, reject) => {
+    const c = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: cert.pem, checkServerIdentity: () => undefined }, () => c.write('GET /count HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
+    let body = '';
+    c.on('data', (d: Buffer) => { body += d.toString(); });
+    c.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(body)?.[1] ?? 0)));
+    c.on('error', reject);
+  });
+  t.is(ok, 200, 'a fast HTTPS client');
+});
+
+test('a window whose maximum is below its start is a config error at its pointer', async (t) => {
+  const err = await t.throwsAsync(loadConfig({ plugins: { scriptalias: { requestReadTimeout: { header: '30-10' } } } }));
+  t.true(err instanceof ConfigError);
+  t.deepEqual((err as ConfigError).issues.map((i) => i.pointer), ['/plugins/scriptalias/requestReadTimeout/header']);
+  const bad = await t.throwsAsync(loadConfig({ plugins: { scriptalias: { requestReadTimeout: { body: '20s' } } } }));
+  t.regex(bad!.message, /requestReadTimeout\/body/);
 });
