@@ -204,3 +204,24 @@ test('a window whose maximum is below its start is a config error at its pointer
   const bad = await t.throwsAsync(loadConfig({ plugins: { scriptalias: { requestReadTimeout: { body: '20s' } } } }));
   t.regex(bad!.message, /requestReadTimeout\/body/);
 });
+
+test('library use: scriptAlias() on a running redbird watches its listener too', async (t) => {
+  const { Redbird } = await import('redbird');
+  const { scriptAlias } = await import('../../plugin/index.js');
+  const dir = tempDir(t);
+  writeTree(dir, { 'app/count.cjs': SCRIPT });
+  // redbird maps port 0 to 8080: take a free port first.
+  const port = await new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => { const p = (probe.address() as net.AddressInfo).port; probe.close(() => resolve(p)); });
+  });
+  const redbird = new Redbird({ port, host: '127.0.0.1', logger: { name: 'redbird', level: 'silent' } } as unknown as ConstructorParameters<typeof Redbird>[0]);
+  t.teardown(() => redbird.close());
+  const handle = await scriptAlias(redbird, { plugins: { scriptalias: { requestReadTimeout: { header: '1-2' }, scriptAlias: [{ url: '/count', path: 'app/count.cjs' }] } } }, { baseDir: dir });
+  t.teardown(() => handle.destroy());
+  await waitFor('redbird listening', () => (redbird as unknown as { server: net.Server }).server.listening || undefined);
+  const slow = trickle(port, 'GET /count HTTP/1.1\r\nHost: localhost\r\n', 'X-Slow: 1\r\n', 300);
+  t.teardown(() => slow.stop());
+  t.is((await request(`http://127.0.0.1:${port}`, '/count')).status, 200);
+  const { text } = await slow.answer;
+  t.regex(text, /^HTTP\/1\.1 408 /);
+});
