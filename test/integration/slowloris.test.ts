@@ -1,7 +1,7 @@
 // 1 000 slowloris connections (bench/slowloris/hold.mjs, its own process: partial heads, one byte a
 // second) are held open while ordinary requests keep being answered: every one 200, none of the slow
-// connections dropped before its window, and p99 within 5× of an idle run on the same proxy (loose on
-// purpose: the suite runs tests in parallel; bench/slowloris/run.mjs gives the real figure).
+// connections dropped before its window, and p50/p99 within 5× of an idle run on the same proxy (with
+// floors: the suite runs tests in parallel; bench/slowloris/run.mjs gives the real figure).
 import test from 'ava';
 import http from 'node:http';
 import path from 'node:path';
@@ -26,7 +26,7 @@ function get(url: URL): Promise<{ status: number; ms: number }> {
   });
 }
 
-async function measure(url: URL): Promise<{ statuses: number[]; p99: number }> {
+async function measure(url: URL): Promise<{ statuses: number[]; p50: number; p99: number }> {
   const ms: number[] = [];
   const statuses: number[] = [];
   let left = REQUESTS;
@@ -34,10 +34,10 @@ async function measure(url: URL): Promise<{ statuses: number[]; p99: number }> {
     while (left-- > 0) { const r = await get(url); ms.push(r.ms); statuses.push(r.status); }
   }));
   ms.sort((a, b) => a - b);
-  return { statuses, p99: ms[Math.floor(0.99 * ms.length)]! };
+  return { statuses, p50: ms[Math.floor(0.5 * ms.length)]!, p99: ms[Math.floor(0.99 * ms.length)]! };
 }
 
-test('1 000 slowloris connections held: ordinary requests all answered 200, p99 within 5x of idle', async (t) => {
+test('1 000 slowloris connections held: ordinary requests all answered 200, p50 and p99 within 5x of idle', async (t) => {
   const dir = tempDir(t);
   writeTree(dir, { 'hello.cjs': "exports.application = (req, res) => res.end('hello');\n" });
   // A head window longer than the test, so every slow connection is still held when we count them.
@@ -60,7 +60,10 @@ test('1 000 slowloris connections held: ordinary requests all answered 200, p99 
   t.true(loaded.statuses.every((s) => s === 200), `not all 200: ${[...new Set(loaded.statuses)].join(', ')}`);
   t.is(loaded.statuses.length, REQUESTS);
   t.is(after.held, SLOW, `${after.closed} slow connections were closed while held`);
-  const limit = 5 * Math.max(idle.p99, 20);
-  t.true(loaded.p99 <= limit, `p99 ${loaded.p99.toFixed(1)} ms under slowloris vs ${idle.p99.toFixed(1)} ms idle`);
-  t.log(`p99 idle ${idle.p99.toFixed(2)} ms, with ${SLOW} slowloris ${loaded.p99.toFixed(2)} ms`);
+  // Floors, because the suite runs files in parallel on a small machine: p99 of 300 samples is their
+  // third-worst, and a neighbour test's burst lands in it. 5x of a floored figure only catches a proxy
+  // that the slow connections really stall.
+  t.true(loaded.p50 <= 5 * Math.max(idle.p50, 20), `p50 ${loaded.p50.toFixed(1)} ms under slowloris vs ${idle.p50.toFixed(1)} ms idle`);
+  t.true(loaded.p99 <= 5 * Math.max(idle.p99, 100), `p99 ${loaded.p99.toFixed(1)} ms under slowloris vs ${idle.p99.toFixed(1)} ms idle`);
+  t.log(`p50 idle ${idle.p50.toFixed(2)} ms, with ${SLOW} slowloris ${loaded.p50.toFixed(2)} ms; p99 ${idle.p99.toFixed(2)} / ${loaded.p99.toFixed(2)} ms`);
 });
