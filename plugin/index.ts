@@ -1,12 +1,14 @@
 // Public API: scriptAlias(redbird, config) → { reload, status, close, destroy }.
 // Reads like a table of contents; the engine lives in src/.
 import type { Redbird } from 'redbird';
+import type { Server } from 'node:net';
 import path from 'node:path';
 import { loadConfigFile, resolveConfigObject } from '../src/config/index.js';
 import { ScriptAliasRuntime, type ReloadReport, type RuntimeStatus } from '../src/runtime/runtime.js';
 import type { ResolvedConfig } from '../src/config/types.js';
 import type { RuntimeEvents } from '../src/runtime/events.js';
-import { attachToRedbird, registerRoutes } from './redbird-adapter.js';
+import { attachToRedbird, registerRoutes, redbirdServers } from './redbird-adapter.js';
+import { readTimeoutGuard } from './read-timeout.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import { serializeError, ConfigError, formatIssue } from '../src/errors.js';
 
@@ -28,6 +30,8 @@ export interface ScriptAliasOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Register the config's plain `routes` with redbird too (default true). */
   readonly registerRoutes?: boolean;
+  /** Further listeners to put under requestReadTimeout beside redbird's own (serve's HTTPS servers). */
+  readonly servers?: readonly Server[];
 }
 
 export interface ScriptAliasHandle {
@@ -61,6 +65,9 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
   const config = await loadConfig(source, options);
   const runtime = await ScriptAliasRuntime.create(config, { log });
   const detach = attachToRedbird(redbird, (req, res) => runtime.handle(req, res));
+  // Slow clients are cut on every listener; connections accepted before this call are not watched.
+  const guard = readTimeoutGuard(() => runtime.config.requestReadTimeout, log);
+  for (const server of [...redbirdServers(redbird), ...(options.servers ?? [])]) guard.watch(server);
   let unregister = withRoutes ? await registerRoutes(redbird, config.routes) : () => undefined;
   let attached = true;
   /** Hands redbird's servers and routes back, once: close() and destroy() may both run. */
@@ -68,6 +75,7 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
     if (!attached) return;
     attached = false;
     detach();
+    guard.stop();
     unregister();
   };
 

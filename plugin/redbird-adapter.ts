@@ -34,6 +34,12 @@ export function attachToRedbird(redbird: Redbird, take: RequestTaker): () => voi
   return () => { for (const step of undo) step(); };
 }
 
+/** redbird's HTTP server and its last-created HTTPS server (when it has them). */
+export function redbirdServers(redbird: Redbird): Server[] {
+  const servers = redbird as unknown as RedbirdServers;
+  return [servers.server, servers.httpsServer].filter((s): s is Server => s !== undefined);
+}
+
 export function httpServerOf(redbird: Redbird): Server | undefined {
   return (redbird as unknown as RedbirdServers).server;
 }

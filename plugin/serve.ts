@@ -93,7 +93,7 @@ async function serveWith(file: string, config: Awaited<ReturnType<typeof loadCon
   const proxy = redbird;
   let attached: ScriptAliasHandle;
   try {
-    attached = await scriptAlias(proxy, file, { log });
+    attached = await scriptAlias(proxy, file, { log, servers: [...deferred.servers, ...tlsServers.servers] });
   } catch (err) {
     await proxy.close().catch(() => undefined);
     throw err;

@@ -41,6 +41,7 @@ export const ERROR_CATALOGUE = {
   SA_ERR_SCRIPT_FAILED: { statusCode: 500, summary: 'the script threw or broke a protocol rule (PEP 3333) while handling the request' },
   SA_ERR_SCRIPT_CRASHED: { statusCode: 502, summary: 'the worker running the request died before answering' },
   SA_ERR_SCRIPT_TIMEOUT: { statusCode: 504, summary: 'the request ran past the group\'s `requestTimeout`' },
+  SA_ERR_REQUEST_TIMEOUT: { statusCode: 408, summary: 'the client sent its request head or body slower than `requestReadTimeout` allows (slowloris); the connection is closed' },
   SA_ERR_POOL_QUEUE_FULL: { statusCode: 503, summary: 'every slot of the group is busy and its `listenBacklog` queue is full (`Retry-After`)' },
   SA_ERR_POOL_QUEUE_TIMEOUT: { statusCode: 503, summary: 'the request waited in the queue longer than `queueTimeout` (`Retry-After`)' },
   SA_ERR_POOL_UNAVAILABLE: { statusCode: 503, summary: 'the group has no live process (failing at start, or shutting down)' },

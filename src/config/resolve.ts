@@ -17,6 +17,7 @@ import { DEFAULT_CALLABLE, GLOBAL_GROUP, GLOBAL_TOKEN, RESOURCE_TOKEN } from '..
 import { processGroupDefaults } from './schema.js';
 import { pickLimits } from './limits.js';
 import { resolveIdentity } from './unix-identity.js';
+import { resolveReadTimeout } from './read-timeout.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- raw config is schema-checked JSON */
 type Raw = Record<string, any>;
@@ -187,10 +188,11 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
     return files === null ? [] : [{ ...files, port: sslPort as number, ip: (ip as string | undefined) ?? null, options }];
   });
   const trust = resolveTrust(block.trustedProxies ?? [], block.trustedProxyHeaders ?? [], pushIssue);
+  const requestReadTimeout = resolveReadTimeout(block.requestReadTimeout, BLOCK, pushIssue);
   const routes: ResolvedRoute[] = (raw.routes ?? []).map((r: Raw) => ({ src: r.src, target: r.target, opts: r.opts ?? {} }));
   if (issues.length > 0) return { config: null, issues };
   const config: ResolvedConfig = {
-    file, proxy: { port, host, ssl, redbird }, routes, trust,
+    file, proxy: { port, host, ssl, redbird }, routes, trust, requestReadTimeout,
     defaults: {
       processGroup: parseOrGlobal(defaultProcess, env), applicationGroup: parseOrGlobal(defaultApplication, env),
       runtime: defaultRuntime, requestTimeout: defaultTimeout, limits: pickLimits(block.defaults) as RequestLimits,

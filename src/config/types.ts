@@ -139,6 +139,21 @@ export interface ResolvedProxyOptions {
   readonly redbird: Readonly<Record<string, unknown>>;
 }
 
+/** One RequestReadTimeout phase: ms allowed at first, extended by 1 s per `minRate` bytes, up to `maxMs`. */
+export interface ResolvedReadWindow {
+  readonly initialMs: number;
+  /** null = no cap. */
+  readonly maxMs: number | null;
+  /** Bytes per second that earn 1 s more; 0 = no extension. */
+  readonly minRate: number;
+}
+
+/** Apache's RequestReadTimeout: null turns a phase off. */
+export interface ResolvedReadTimeout {
+  readonly header: ResolvedReadWindow | null;
+  readonly body: ResolvedReadWindow | null;
+}
+
 export interface ResolvedRoute {
   readonly src: string;
   readonly target: string;
@@ -168,6 +183,8 @@ export interface ResolvedConfig {
   readonly python: string;
   readonly scriptReloading: boolean;
   readonly trust: ResolvedTrust;
+  /** Slow-client limits of the listeners (config/read-timeout.ts). */
+  readonly requestReadTimeout: ResolvedReadTimeout;
   /** Admin status endpoint: a Unix socket path, or null (off, the default). */
   readonly statusSocket: string | null;
   /** Prometheus metrics listener, or null (off, the default). */
