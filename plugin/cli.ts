@@ -10,6 +10,7 @@ import { serve, type RunningProxy } from './serve.js';
 import { loadConfig } from './index.js';
 import { ConfigError, formatIssue, formatWarning, isScriptAliasError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
+import { importApacheCommand } from './import-command.js';
 
 const USAGE = `Usage:
   scriptalias serve <proxy.json> [--port N] [--no-watch] [--log-level LEVEL]
@@ -21,6 +22,11 @@ const USAGE = `Usage:
       print the status of a running proxy (needs plugins.scriptalias.statusSocket)
   scriptalias reload <proxy.json>
       make a running proxy re-read its config now (needs statusSocket; SIGHUP does the same)
+  scriptalias import-apache <httpd.conf|site.conf> [-o proxy.json] [--strict]
+      translate an Apache + mod_wsgi configuration (Include, Define, <VirtualHost>, WSGI*) into a
+      proxy.json that check accepts; every line left out or read differently is reported on
+      stderr with file:line and why; exit 2 (nothing written) when Apache would reject the
+      file, or with --strict when anything was left out
   scriptalias --help | --version
 `;
 
@@ -117,6 +123,7 @@ async function main(argv: string[]): Promise<number> {
         'no-watch': { type: 'boolean' },
         'log-level': { type: 'string' },
         strict: { type: 'boolean' },
+        output: { type: 'string', short: 'o' },
       },
     });
   } catch (err) {
@@ -135,6 +142,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'check': return check(file, values.strict === true);
+    case 'import-apache': return importApacheCommand(file, values.output, values.strict === true);
     case 'status': return admin(file, 'GET', '/status');
     case 'reload': return admin(file, 'POST', '/reload');
     case 'serve': return serveUntilSignal(file, port, !values['no-watch'], values['log-level'] ?? 'info');
