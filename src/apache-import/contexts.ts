@@ -83,9 +83,15 @@ export function collect(nodes: readonly ConfigNode[], serverRoot: string, report
   };
   const out: Collected = { server: newContext(null), vhosts: [], listens: [], processGroups: {}, importScripts: [] };
 
+  const reasonFor = (node: ConfigNode): string => {
+    const name = node.name.toLowerCase();
+    if (name === 'require' || name.startsWith('auth')) return table.get('order')!.why;
+    if (name === 'allowoverride') return '.htaccess files are not read';
+    const row = table.get(name);
+    return row ? row.why : `unknown directive ${node.name}: no equivalent (its module is not supported)`;
+  };
   const untranslated = (node: ConfigNode, why?: string): void => {
-    const row = table.get(node.name.toLowerCase());
-    report.untranslated(node, why ?? (row ? row.why : `unknown directive ${node.name}: no equivalent (its module is not supported)`));
+    report.untranslated(node, why ?? reasonFor(node));
   };
   const need = (d: DirectiveNode, min: number, max = Infinity): void => {
     if (d.args.length < min || d.args.length > max) {
@@ -194,14 +200,11 @@ export function collect(nodes: readonly ConfigNode[], serverRoot: string, report
         return;
       case 'require': case 'allowoverride':
         if (accessNoop(d, false)) return;
-        untranslated(d, name === 'require' ? table.get('order')!.why : '.htaccess files are not read');
-        return;
-      default: {
-        const row = table.get(name);
-        if (row?.status === 'same') return;
-        if (name.startsWith('auth')) { untranslated(d, table.get('order')!.why); return; }
         untranslated(d);
-      }
+        return;
+      default:
+        if (table.get(name)?.status === 'same') return;
+        untranslated(d);
     }
   };
 
@@ -219,7 +222,7 @@ export function collect(nodes: readonly ConfigNode[], serverRoot: string, report
     for (const child of section.children) {
       if (child.kind === 'directive' && accessNoop(child, inRoot)) continue;
       if (child.kind === 'section') { untranslated(child, `<${child.name}> inside <${section.name}> has no equivalent`); continue; }
-      untranslated(child, `inside <${section.name} ${section.args.join(' ')}>: ${table.get(child.name.toLowerCase())?.why ?? 'no equivalent'}`);
+      untranslated(child, `inside <${section.name} ${section.args.join(' ')}>: ${reasonFor(child)}`);
     }
   };
 
@@ -285,7 +288,7 @@ export function collect(nodes: readonly ConfigNode[], serverRoot: string, report
       if (name === 'wsgipassauthorization') { need(child, 1, 1); scope.passAuthorization = onOff(child, child.args[0]); continue; }
       if (accessNoop(child, false)) continue;
       if (name === 'sethandler') { untranslated(child, 'SetHandler in <Location>: only a <Directory> can be a script folder'); continue; }
-      untranslated(child, `inside <Location ${s.args[0]}>: ${table.get(name)?.why ?? 'no equivalent'}`);
+      untranslated(child, `inside <Location ${s.args[0]}>: ${reasonFor(child)}`);
     }
     if (scope.processGroup || scope.applicationGroup || scope.passAuthorization !== undefined) ctx.scopes.push(scope);
   };

@@ -29,7 +29,7 @@ export const MAPPINGS: readonly Mapping[] = [
   { directive: 'IncludeOptional', status: 'same', to: '—', why: 'followed like Include; a missing file is skipped' },
   { directive: 'Define', status: 'same', to: '—', why: 'substituted into ${VAR} references (UnDefine too); an undefined ${VAR} stays as written and is reported' },
   { directive: 'ServerRoot', status: 'same', to: '—', why: 'relative Include and paths resolve against it (default: the imported file\'s folder); paths in the output are absolute' },
-  { directive: '<IfDefine>, <IfModule>, <IfVersion>, <IfFile>', status: 'same', to: '—', why: 'decided while reading: IfDefine by Define, IfFile by the file system; every module and version counts as present' },
+  { directive: '<IfDefine>, <IfModule>, <IfVersion>, <IfFile>', status: 'same', to: '—', why: 'decided while reading: IfDefine by Define, IfModule by LoadModule (in a fragment without LoadModule every module counts as loaded), IfFile by the file system; every version counts as present' },
   // Server and hosts
   { directive: 'Listen', status: 'mapped', to: 'proxy.port, proxy.host', why: 'the first plain-HTTP Listen; ports of SSL virtual hosts become proxy.ssl listeners; further Listen lines are reported' },
   { directive: '<VirtualHost>', status: 'mapped', to: 'plugins.scriptalias.virtualHosts[]', why: 'one per block, in order (the first catches unknown hosts, as in Apache); hosts on other ports are served on proxy.port' },

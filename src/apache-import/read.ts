@@ -42,7 +42,13 @@ interface State {
   readonly defines: Map<string, string>;
   readonly reading: string[];
   readonly files: string[];
+  /** Modules loaded so far (LoadModule), by bare name ("wsgi" for wsgi_module and mod_wsgi.c). */
+  readonly modules: Set<string>;
 }
+
+// Compiled into Debian's httpd: <IfModule> holds for them without a LoadModule.
+const BUILTIN_MODULES = ['core', 'so', 'http_core', 'log_config', 'logio', 'version', 'unixd', 'watchdog'];
+const moduleName = (id: string): string => id.replace(/^mod_/, '').replace(/(_module|\.c)$/, '');
 
 const CONDITIONALS = new Set(['ifdefine', 'ifmodule', 'ifversion', 'iffile', 'ifdirective', 'ifsection']);
 
@@ -55,6 +61,7 @@ export function readApacheConfig(file: string, options: { serverRoot?: string; d
     defines: new Map(Object.entries(options.defines ?? {})),
     reading: [],
     files: [],
+    modules: new Set(),
   };
   const nodes = readFile(main, state, main, 0);
   return { nodes, serverRoot: state.serverRoot, files: state.files };
@@ -122,6 +129,8 @@ function readFile(file: string, state: State, fromFile: string, fromLine: number
       state.defines.set(args[0]!, args.slice(1).join(' '));
     } else if (lower === 'undefine') {
       state.defines.delete(args[0] ?? '');
+    } else if (lower === 'loadmodule' && args[0]) {
+      state.modules.add(moduleName(args[0]));
     } else if (lower === 'serverroot') {
       if (args.length !== 1) throw importError('SA_ERR_IMPORT_DIRECTIVE', file, line, 'ServerRoot takes one path');
       state.serverRoot = path.resolve(path.dirname(file), args[0]!);
@@ -149,7 +158,8 @@ function conditionHolds(name: string, args: readonly string[], state: State): bo
   switch (name) {
     case 'ifdefine': holds = state.defines.has(subject); break;
     case 'iffile': holds = existsPath(path.resolve(state.serverRoot, subject)); break;
-    // Every module a mod_wsgi site names is taken as loaded: the importer reads the site, not the build.
+    // A fragment (a site.conf with no LoadModule before it) is read as if its modules were loaded.
+    case 'ifmodule': holds = state.modules.size === 0 || state.modules.has(moduleName(subject)) || BUILTIN_MODULES.includes(moduleName(subject)); break;
     default: holds = true;
   }
   return negated ? !holds : holds;
