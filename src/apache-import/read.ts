@@ -213,7 +213,9 @@ function expandInclude(pattern: string, serverRoot: string, optional: boolean, f
         const p = path.join(base, entry);
         if (last) {
           // Apache's wildcard Include takes files only; folders matched by the last component are skipped.
-          try { if (statSync(p).isFile()) add(p); } catch { /* vanished */ }
+          let isFile = false;
+          try { isFile = statSync(p).isFile(); } catch { /* vanished since readdir */ }
+          if (isFile) add(p);
         } else {
           next.push(p);
           if (next.length > MAX_INCLUDE_FILES) throw importError('SA_ERR_IMPORT_INCLUDE', file, line, `Include ${pattern} matches more than ${MAX_INCLUDE_FILES} folders`);
