@@ -17,7 +17,7 @@ export interface ImportResult {
   readonly files: readonly string[];
 }
 
-/** Throws a ScriptAliasError (SA_ERR_IMPORT_*) with file:line for a file Apache would reject. */
+/** Throws a ScriptAliasError (an IMPORT-area code of the catalogue) with file:line for a file Apache would reject. */
 export function importApache(file: string, options: { serverRoot?: string } = {}): ImportResult {
   const read = readApacheConfig(file, options);
   const report = new Report();
