@@ -12,7 +12,8 @@ export interface LogicalLine {
 
 export function importError(code: 'SA_ERR_IMPORT_READ' | 'SA_ERR_IMPORT_SYNTAX' | 'SA_ERR_IMPORT_DIRECTIVE' | 'SA_ERR_IMPORT_INCLUDE',
   file: string, line: number, message: string): ScriptAliasError {
-  return new ScriptAliasError(code, `${file}:${line}: ${message}`, { details: { file, line } });
+  // Line 0: the file named on the command line itself (nothing inside it to point at).
+  return new ScriptAliasError(code, `${line > 0 ? `${file}:${line}` : file}: ${message}`, { details: { file, line } });
 }
 
 /** Joins continuation lines and drops blank and comment lines. */
