@@ -14,6 +14,7 @@ import { readState } from './state-file.js';
 import { checkStatusSocketDir } from './status-endpoint.js';
 import { formatStatus } from './status-table.js';
 import type { RuntimeStatus } from '../src/runtime/runtime.js';
+import { importApacheCommand } from './import-command.js';
 
 const USAGE = `Usage:
   scriptalias serve <proxy.json> [--port N] [--no-watch] [--log-level LEVEL]
@@ -26,6 +27,11 @@ const USAGE = `Usage:
       --json: the status as JSON. Works while the config file on disk is invalid
   scriptalias reload <proxy.json>
       make a running proxy re-read its config now (needs statusSocket; SIGHUP does the same)
+  scriptalias import-apache <httpd.conf|site.conf> [-o proxy.json] [--strict]
+      translate an Apache + mod_wsgi configuration (Include, Define, <VirtualHost>, WSGI*) into a
+      proxy.json that check accepts; every line left out or read differently is reported on
+      stderr with file:line and why; exit 2 (nothing written) when Apache would reject the
+      file, or with --strict when anything was left out
   scriptalias --help | --version
 `;
 
@@ -145,6 +151,7 @@ async function main(argv: string[]): Promise<number> {
         'log-level': { type: 'string' },
         strict: { type: 'boolean' },
         json: { type: 'boolean' },
+        output: { type: 'string', short: 'o' },
       },
     });
   } catch (err) {
@@ -163,6 +170,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'check': return check(file, values.strict === true);
+    case 'import-apache': return importApacheCommand(file, values.output, values.strict === true);
     case 'status': return admin(file, 'GET', '/status', values.json ? undefined : (body) => formatStatus(JSON.parse(body) as RuntimeStatus));
     case 'reload': return admin(file, 'POST', '/reload');
     case 'serve': return serveUntilSignal(file, port, !values['no-watch'], values['log-level'] ?? 'info');

@@ -19,7 +19,7 @@ const { ERROR_CATALOGUE, WARNING_CATALOGUE, EVENT_CATALOGUE } = await import(pat
 // (exit 2, plugin/cli.ts); the rest are logged.
 function status(code, entry) {
   if (entry.statusCode !== undefined) return String(entry.statusCode);
-  return code.startsWith('SA_ERR_CONFIG_') ? 'exit 2' : 'log';
+  return code.startsWith('SA_ERR_CONFIG_') || code.startsWith('SA_ERR_IMPORT_') ? 'exit 2' : 'log';
 }
 
 const rows = [ERROR_CATALOGUE, WARNING_CATALOGUE, EVENT_CATALOGUE].flatMap((catalogue) =>

@@ -29,6 +29,10 @@ export const ERROR_CATALOGUE = {
   SA_ERR_CONFIG_UNSUPPORTED: { summary: 'a setting the schema knows is not supported yet (proxy.cluster)' },
   SA_ERR_CONFIG_UNIX_USER: { summary: 'a process group\'s `user` or `group` names no Unix user or group on this host' },
   SA_ERR_CONFIG_NOT_ROOT: { summary: 'a process group sets `user`/`group` to another identity, but the proxy does not run as root and cannot switch to it' },
+  SA_ERR_IMPORT_READ: { summary: '`import-apache`: an Apache configuration file (or an `Include`d one) cannot be read' },
+  SA_ERR_IMPORT_SYNTAX: { summary: '`import-apache`: Apache would reject the file: unbalanced or mismatched `<Section>`, unterminated quote, `>` missing (file:line given)' },
+  SA_ERR_IMPORT_DIRECTIVE: { summary: '`import-apache`: Apache would reject a directive: unknown `WSGIDaemonProcess`/`WSGIScriptAlias` option, missing argument, bad number (file:line given)' },
+  SA_ERR_IMPORT_INCLUDE: { summary: '`import-apache`: an `Include` loops back to a file being read, matches more than 10 000 files, or names a missing file (IncludeOptional excepted)' },
   SA_ERR_ROUTE_BAD_PATH: { statusCode: 400, summary: 'the request path is malformed (bad %-escape, `..` above the root, invalid UTF-8 for a JS script)' },
   SA_ERR_ROUTE_NOT_FOUND: { statusCode: 404, summary: 'no script or file for this path (also an encoded slash `%2F` or NUL `%00`, as Apache answers, and paths leaving their root)' },
   SA_ERR_ROUTE_FORBIDDEN: { statusCode: 403, summary: 'a directory was named as a script (no index)' },
@@ -62,6 +66,8 @@ export const WARNING_CATALOGUE = {
   SA_WRN_SCRIPT_DIR_IN_DOCROOT: { summary: 'a script folder lies inside a document root (its files run, never served)' },
   SA_WRN_MISSING_TARGET: { summary: 'a script file or folder of a scriptAlias does not exist (yet): that alias answers 404 until it appears; everything else serves (check --strict fails)' },
   SA_WRN_PRELOAD_FAILED: { summary: 'a preloaded script failed to load at process start; its requests retry the load' },
+  SA_WRN_IMPORT_UNTRANSLATED: { summary: '`import-apache`: an Apache directive has no equivalent and was left out (report line with file:line and why; `--strict` exits 2)' },
+  SA_WRN_IMPORT_SEMANTICS: { summary: '`import-apache`: a directive was translated to its safe reading because a literal translation would change behaviour (trailing slashes, script source served as text, WSGIRestrictEmbedded)' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type WarningCode = keyof typeof WARNING_CATALOGUE;

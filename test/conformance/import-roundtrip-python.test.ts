@@ -1,0 +1,4 @@
+// Round trip through import-apache on every oracle scenario, Python runtime (test/helpers/import-roundtrip.ts).
+import { registerRoundTrip } from '../helpers/import-roundtrip.js';
+
+registerRoundTrip('python');
