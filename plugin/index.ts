@@ -8,6 +8,7 @@ import type { ResolvedConfig } from '../src/config/types.js';
 import { attachToRedbird, registerRoutes } from './redbird-adapter.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import { serializeError, ConfigError, formatIssue } from '../src/errors.js';
+import { AccessLog } from '../src/ops/access-log.js';
 
 export { ScriptAliasError, ConfigError, isScriptAliasError, formatIssue, ERROR_CATALOGUE, WARNING_CATALOGUE, EVENT_CATALOGUE } from '../src/errors.js';
 export type { ErrorCode, ConfigIssue, SerializedError } from '../src/errors.js';
@@ -40,6 +41,8 @@ export interface ScriptAliasHandle {
   close(): Promise<void>;
   /** Now: cut in-flight requests and kill every worker. */
   destroy(): Promise<void>;
+  /** Reopen the access log file by its name (after logrotate moved it; `serve` does it on SIGUSR1). */
+  reopenLogs(): void;
 }
 
 /** Loads a config source through the one validation pipeline (throws ConfigError with every issue). */
@@ -56,7 +59,8 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
   let current = source;
   const config = await loadConfig(source, options);
   const runtime = await ScriptAliasRuntime.create(config, { log });
-  const detach = attachToRedbird(redbird, (req, res) => runtime.handle(req, res));
+  let accessLog = AccessLog.create(config.accessLog, log);
+  const detach = attachToRedbird(redbird, (req, res) => runtime.handle(req, res), (req, res) => accessLog?.begin(req, res));
   let unregister = withRoutes ? await registerRoutes(redbird, config.routes) : () => undefined;
   let attached = true;
   /** Hands redbird's servers and routes back, once: close() and destroy() may both run. */
@@ -65,6 +69,11 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
     attached = false;
     detach();
     unregister();
+  };
+  const closeAccessLog = async (): Promise<void> => {
+    const last = accessLog;
+    accessLog = null;
+    await last?.close();
   };
 
   return {
@@ -84,6 +93,12 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
       const report = await runtime.reload(resolved);
       if (report.applied) {
         current = next;
+        if (!(accessLog?.sameAs(resolved.accessLog) ?? resolved.accessLog === null)) {
+          // New requests go to the new log; the old one closes (lines of requests still running are dropped).
+          const old = accessLog;
+          accessLog = AccessLog.create(resolved.accessLog, log);
+          void old?.close();
+        }
         if (withRoutes && JSON.stringify(previousRoutes) !== JSON.stringify(resolved.routes)) {
           unregister();
           unregister = await registerRoutes(redbird, resolved.routes);
@@ -96,10 +111,13 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
     async close() {
       letGo();
       await runtime.close();
+      await closeAccessLog();
     },
     async destroy() {
       letGo();
       await runtime.destroy();
+      await closeAccessLog();
     },
+    reopenLogs: () => accessLog?.reopen(),
   };
 }

@@ -115,10 +115,14 @@ export async function serve(file: string, options: ServeOptions): Promise<Runnin
   if (options.watch ?? true) watcher = await watchConfigFile(file, () => void reload());
   const onHangup = (): void => void reload();
   process.on('SIGHUP', onHangup);
+  // logrotate's postrotate: the access log file was moved away; open a new one by its name.
+  const onReopen = (): void => attached.reopenLogs();
+  process.on('SIGUSR1', onReopen);
 
   let stoppedWatching: Promise<void> | null = null;
   const stopWatching = (): Promise<void> => (stoppedWatching ??= (async () => {
     process.removeListener('SIGHUP', onHangup);
+    process.removeListener('SIGUSR1', onReopen);
     await watcher?.close();
     await statusEndpoint?.close();
   })());

@@ -151,6 +151,14 @@ export interface ResolvedConfig {
   readonly trust: ResolvedTrust;
   /** Admin status endpoint: a Unix socket path, or null (off, the default). */
   readonly statusSocket: string | null;
+  /** Access log: null = off; path null = stdout (json: through the proxy's logger at info). */
+  readonly accessLog: ResolvedAccessLog | null;
   /** Warnings found while resolving (e.g. a script folder inside a document root). */
   readonly warnings: readonly ConfigWarning[];
+}
+
+export interface ResolvedAccessLog {
+  readonly format: 'json' | 'combined';
+  /** Absolute file path, or null for stdout. */
+  readonly path: string | null;
 }

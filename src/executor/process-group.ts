@@ -13,6 +13,7 @@ import type { Logger } from '../log.js';
 import { WorkerProcess } from './process-supervisor.js';
 import { RequestQueue } from './request-queue.js';
 import { forwardRequest } from '../protocol/http-bridge.js';
+import { recordOf } from '../ops/request-record.js';
 import { sendError } from '../http-error.js';
 import { ScriptAliasError, type ErrorCode } from '../errors.js';
 
@@ -146,6 +147,8 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
   }
 
   function dispatch(worker: WorkerProcess, p: Pending): void {
+    const record = recordOf(p.res);
+    if (record) record.workerPid = worker.pid;
     worker.inFlight++;
     worker.handed++;
     worker.lastActivity = Date.now();
@@ -200,6 +203,9 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
     },
     dispatch(job, req, res) {
       const p: Pending = { job, req, res };
+      // Until a worker takes it (a refused request was served by none).
+      const record = recordOf(res);
+      if (record) delete record.workerPid;
       const worker = queue.length === 0 ? pick() : undefined;
       if (worker) {
         dispatch(worker, p);

@@ -16,8 +16,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ResolvedConfig, Runtime } from '../config/types.js';
 import type { Executor, ExecutorStatus } from '../executor/executor.js';
-import type { ScriptTarget } from '../routing/types.js';
-import { matchRequest } from '../routing/match.js';
+import type { RouteDecision, ScriptTarget } from '../routing/types.js';
+import { matchRequest, pickContext } from '../routing/match.js';
+import { recordOf, type RequestRecord } from '../ops/request-record.js';
 import { serveStatic } from '../routing/static-files.js';
 import { selectExecutor } from '../executor/select.js';
 import { buildJob, type JobFacts } from '../script/build-job.js';
@@ -95,6 +96,8 @@ export class ScriptAliasRuntime {
     const generation = this.#current;
     if (req.headers[JOB_HEADER] !== undefined) delete req.headers[JOB_HEADER];
     const decision = matchRequest(generation.table, { method: req.method ?? 'GET', rawUrl: req.url ?? '/', host: req.headers.host });
+    const record = recordOf(res);
+    if (record) this.#noteFacts(generation, decision, req, record);
     switch (decision.kind) {
       case 'miss':
         return false;
@@ -114,8 +117,23 @@ export class ScriptAliasRuntime {
     }
   }
 
+  /** What the access log shows of a request: vhost, alias, groups and the client after the trust rules. */
+  #noteFacts(generation: Generation, decision: RouteDecision, req: IncomingMessage, record: RequestRecord): void {
+    record.vhost = pickContext(generation.table, req.headers.host).serverName;
+    const socket = req.socket as TLSSocket;
+    record.client = generation.forwarding.facts(socket.remoteAddress ?? '', socket.encrypted === true, socket.localPort ?? 0, req.headers).facts.remoteAddr;
+    if (decision.kind !== 'script') return;
+    record.alias = decision.scriptName;
+    record.processGroup = decision.processGroup === '' ? '%{GLOBAL}' : decision.processGroup;
+    record.applicationGroup = decision.applicationGroup === '' ? '%{GLOBAL}' : decision.applicationGroup;
+    // The proxy runs inline and isolate scripts; a process group puts its worker's pid here.
+    record.workerPid = process.pid;
+  }
+
   #runScript(generation: Generation, target: ScriptTarget, req: IncomingMessage, res: ServerResponse): void {
     const reqId = this.#nextReqId();
+    const record = recordOf(res);
+    if (record) record.reqId = reqId;
     // The socket says HTTPS or not and which listener (port) took the request; a trusted proxy may say more.
     const socket = req.socket as TLSSocket;
     const { facts: client, strip } = generation.forwarding.facts(socket.remoteAddress ?? '', socket.encrypted === true, socket.localPort ?? 0, req.headers);
@@ -152,6 +170,8 @@ export class ScriptAliasRuntime {
   }
 
   #fail(res: ServerResponse, code: ErrorCode, reqId: string, reason: string): void {
+    const record = recordOf(res);
+    if (record) record.reqId = reqId;
     const status = statusFor(code);
     const line = { code, reqId, reason, url: res.req?.url };
     if (status >= 500) this.#log.error(line, 'request failed');
