@@ -7,6 +7,7 @@ import { watchConfigFile, type ConfigWatcher } from './watch.js';
 import { startStatusEndpoint } from './status-endpoint.js';
 import { deferredTlsServers, listenNow, type RedbirdCertificates } from './tls-listeners.js';
 import type { Logger } from '../src/log.js';
+import { ScriptAliasError } from '../src/errors.js';
 
 export interface ServeOptions {
   readonly log: Logger;
@@ -48,6 +49,18 @@ function deferredListen(): { module: typeof http; servers: Server[] } {
   return { module, servers };
 }
 
+/** listenNow, with a failure said in one line that names the address (a busy port, say). */
+async function listenOrFail(server: Parameters<typeof listenNow>[0], port: number, host: string): Promise<number> {
+  try {
+    return await listenNow(server, port, host);
+  } catch (err) {
+    const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the address is already in use' : code === 'EACCES' ? 'permission denied' : code === 'EADDRNOTAVAIL' ? 'no such local address' : (err as Error).message;
+    throw new ScriptAliasError('SA_ERR_LISTEN', `cannot listen on ${address}: ${why}`, { cause: err, details: { address } });
+  }
+}
+
 export async function serve(file: string, options: ServeOptions): Promise<RunningProxy> {
   const { log } = options;
   const config = await loadConfig(file);
@@ -87,11 +100,11 @@ export async function serve(file: string, options: ServeOptions): Promise<Runnin
   let actualPort: number;
   let httpsPorts: number[];
   try {
-    actualPort = await listenNow(server, port, host);
+    actualPort = await listenOrFail(server, port, host);
     httpsPorts = [];
     for (const [index, tlsServer] of tlsServers.servers.entries()) {
       const listener = config.proxy.ssl[index]!;
-      httpsPorts.push(await listenNow(tlsServer, listener.port, listener.ip ?? host));
+      httpsPorts.push(await listenOrFail(tlsServer, listener.port, listener.ip ?? host));
     }
   } catch (err) {
     await attached.destroy();

@@ -31,6 +31,7 @@ import { ScriptAliasError, isScriptAliasError, serializeError, type ErrorCode, t
 import { JOB_HEADER } from '../constants.js';
 import { dropHeader, setHeader } from '../script/request-shape.js';
 import type { Logger } from '../log.js';
+import { diffConfigs, type ConfigChanges } from '../config/diff.js';
 
 export interface RuntimeOptions {
   readonly log: Logger;
@@ -41,6 +42,8 @@ export interface ReloadReport {
   readonly generation: number;
   /** Settings that changed but only take effect after a restart (proxy port/host). */
   readonly needsRestart: readonly string[];
+  /** Groups and script aliases the new config adds, removes or changes (present when applied). */
+  readonly changes?: ConfigChanges;
   readonly error?: SerializedError;
 }
 
@@ -213,7 +216,7 @@ export class ScriptAliasRuntime {
     this.#install(built);
     for (const warning of config.warnings) this.#log.warn(warning, warning.message);
     void old.release().catch((err: unknown) => this.#log.error({ err }, 'closing the previous generation failed'));
-    const report: ReloadReport = { applied: true, generation: built.id, needsRestart };
+    const report: ReloadReport = { applied: true, generation: built.id, needsRestart, changes: diffConfigs(old.config, config) };
     this.#lastReload = report;
     this.#log.info({ generation: built.id }, 'config reloaded');
     return report;
