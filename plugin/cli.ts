@@ -202,7 +202,7 @@ async function main(argv: string[]): Promise<number> {
 
 /** One line saying what is wrong, then the usage; exit 2 (never a stack). */
 function usageError(message: string): number {
-  process.stderr.write(`scriptalias: ${message} [SA_ERR_USAGE]\n${USAGE}`);
+  process.stderr.write(`scriptalias: ${message} [SA_ERR_CLI_USAGE]\n${USAGE}`);
   return 2;
 }
 

@@ -57,7 +57,7 @@ async function listenOrFail(server: Parameters<typeof listenNow>[0], port: numbe
     const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'EADDRINUSE' ? 'the address is already in use' : code === 'EACCES' ? 'permission denied' : code === 'EADDRNOTAVAIL' ? 'no such local address' : (err as Error).message;
-    throw new ScriptAliasError('SA_ERR_LISTEN', `cannot listen on ${address}: ${why}`, { cause: err, details: { address } });
+    throw new ScriptAliasError('SA_ERR_LISTEN_FAILED', `cannot listen on ${address}: ${why}`, { cause: err, details: { address } });
   }
 }
 

@@ -42,8 +42,8 @@ export const ERROR_CATALOGUE = {
   SA_ERR_WORKER_PROTOCOL: { summary: 'a worker got or sent a message that breaks the protocol (logged; a request it ends answers 500)' },
   SA_ERR_RELOAD_FAILED: { summary: 'a new config generation could not be built; the old one keeps serving' },
   SA_ERR_RELOAD_NEEDS_RESTART: { summary: 'a changed `proxy.port`/`proxy.host` takes effect only after a restart' },
-  SA_ERR_LISTEN: { summary: 'a listener cannot bind its address (in use, not permitted); the proxy does not start (exit 1)' },
-  SA_ERR_USAGE: { summary: 'the command line is wrong (unknown command or flag, bad value): one line and the usage, exit 2' },
+  SA_ERR_LISTEN_FAILED: { summary: 'a listener cannot bind its address (in use, not permitted); the proxy does not start (exit 1)' },
+  SA_ERR_CLI_USAGE: { summary: 'the command line is wrong (unknown command or flag, bad value): one line and the usage, exit 2' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -23,7 +23,8 @@ export function diffConfigs(before: ResolvedConfig, after: ResolvedConfig): Conf
 function aliasesOf(config: ResolvedConfig): Map<string, unknown> {
   const out = new Map<string, unknown>();
   for (const context of [config.server, ...config.virtualHosts]) {
-    const where = context.serverName === null ? '' : context.serverName;
+    // Server-level aliases by URL-path alone; a virtual host's with its name in front.
+    const where = context === config.server ? '' : context.serverName ?? '';
     // The pointer says where it is written, not what it does: moving an entry is no change.
     for (const { pointer: _pointer, ...alias } of context.scriptAlias) out.set(`${where}${alias.url}`, alias);
   }

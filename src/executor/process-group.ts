@@ -9,7 +9,7 @@ import { ManagedExecutor } from './lifecycle.js';
 import type { ResolvedProcessGroup, Runtime } from '../config/types.js';
 import type { PreloadEntry } from '../protocol/messages.js';
 import type { ScriptJob } from '../protocol/job.js';
-import type { Logger } from '../log.js';
+import { errObject, type Logger } from '../log.js';
 import { WorkerProcess } from './process-supervisor.js';
 import { RequestQueue } from './request-queue.js';
 import { forwardRequest } from '../protocol/http-bridge.js';
@@ -68,7 +68,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
       armTimers(worker);
       pump();
     }, (err: unknown) => {
-      log.error({ code: 'SA_ERR_WORKER_START_FAILED', slot, err: err instanceof Error ? err.message : String(err) }, 'worker failed to start');
+      log.error({ code: 'SA_ERR_WORKER_START_FAILED', slot, err: errObject(err) }, 'worker failed to start');
     });
     return worker;
   };
@@ -156,7 +156,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
     const socket = worker.socketFor(p.job.applicationGroup);
     if (typeof socket === 'string') forward(worker, p, socket);
     else socket.then((path) => forward(worker, p, path), (err: unknown) => {
-      log.error({ code: 'SA_ERR_WORKER_START_FAILED', pid: worker.pid, appGroup: p.job.applicationGroup, err: String(err) }, 'application group unavailable');
+      log.error({ code: 'SA_ERR_WORKER_START_FAILED', pid: worker.pid, appGroup: p.job.applicationGroup, err: errObject(err) }, 'application group unavailable');
       sendError(p.res, 'SA_ERR_SCRIPT_CRASHED', p.job.reqId);
       finished(worker, 'crashed');
     });

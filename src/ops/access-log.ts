@@ -30,8 +30,8 @@ export class AccessLog {
   private constructor(config: ResolvedAccessLog, log: Logger) {
     this.#config = config;
     // Async (sonic-boom buffers and writes in the background): the cost per request stays small.
-    this.#dest = config.path !== null ? destination({ dest: config.path, sync: false, mkdir: true, minLength: 4096 })
-      : config.format === 'combined' ? destination({ dest: 1, sync: false, minLength: 4096 }) : null;
+    this.#dest = config.path !== null ? destination({ dest: config.path, sync: false, mkdir: true })
+      : config.format === 'combined' ? destination({ dest: 1, sync: false }) : null;
     if (config.format === 'combined') {
       const dest = this.#dest!;
       this.#write = (entry) => { dest.write(combinedLine(entry)); };
