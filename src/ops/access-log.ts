@@ -30,13 +30,19 @@ export class AccessLog {
   private constructor(config: ResolvedAccessLog, log: Logger) {
     this.#config = config;
     // Async (sonic-boom buffers and writes in the background): the cost per request stays small.
-    this.#dest = config.path !== null ? destination({ dest: config.path, sync: false, mkdir: true })
-      : config.format === 'combined' ? destination({ dest: 1, sync: false }) : null;
-    if (config.format === 'combined') {
-      const dest = this.#dest!;
+    // JSON to stdout is the proxy's log at info: off when that log is quieter than info.
+    const quiet = config.path === null && config.format === 'json' && !log.isLevelEnabled('info');
+    this.#dest = quiet ? null : config.path !== null ? destination({ dest: config.path, sync: false, mkdir: true }) : destination({ dest: 1, sync: false });
+    const dest = this.#dest;
+    if (dest === null) {
+      this.#write = () => undefined;
+    } else if (config.format === 'combined') {
       this.#write = (entry) => { dest.write(combinedLine(entry)); };
     } else {
-      const logger = this.#dest ? pino({ base: null, timestamp: stdTimeFunctions.isoTime }, this.#dest) : log;
+      // Not the proxy's logger itself: its stdout writes are synchronous, one syscall a line; this
+      // one buffers while a write is under way (the same fields and level, a fraction of the cost).
+      const logger = config.path !== null ? pino({ base: null, timestamp: stdTimeFunctions.isoTime }, dest)
+        : pino({ name: (log.bindings().name as string | undefined) ?? 'scriptalias', level: 'info' }, dest);
       this.#write = (entry) => logger.info(jsonFields(entry), 'access');
     }
   }
