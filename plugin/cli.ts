@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `scriptalias serve|check|status`: argv parsing (node:util parseArgs), exit codes, printing every
-// ConfigIssue. Exit 0 = ok, 2 = invalid config or usage, 1 = could not start (e.g. port in use).
+// ConfigIssue. Exit 0 = ok, 2 = invalid config or usage, 1 = could not start (e.g. port in use),
+// 3 = `reload` applied a change that needs a restart. A usage error is one line plus the usage.
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -9,7 +10,10 @@ import path from 'node:path';
 import { serve, type RunningProxy } from './serve.js';
 import { loadConfig } from './index.js';
 import { ConfigError, formatIssue, formatWarning, isScriptAliasError } from '../src/errors.js';
-import { createLogger } from '../src/log.js';
+import { createLogger, type Logger } from '../src/log.js';
+import pretty from 'pino-pretty';
+import type { ReloadReport } from '../src/runtime/runtime.js';
+import type { ChangeSet } from '../src/config/diff.js';
 import { readState } from './state-file.js';
 import { checkStatusSocketDir } from './status-endpoint.js';
 import { formatStatus } from './status-table.js';
@@ -17,8 +21,9 @@ import type { RuntimeStatus } from '../src/runtime/runtime.js';
 import { importApacheCommand } from './import-command.js';
 
 const USAGE = `Usage:
-  scriptalias serve <proxy.json> [--port N] [--no-watch] [--log-level LEVEL]
-      start redbird with the plugin; reloads on config change and on SIGHUP
+  scriptalias serve <proxy.json> [--port N] [--no-watch] [--log-level LEVEL] [--log-format pretty|json]
+      start redbird with the plugin; reloads on config change and on SIGHUP, reopens the access
+      log file on SIGUSR1; logs are pretty on a terminal and JSON otherwise
   scriptalias check <proxy.json> [--strict]
       validate the config; exit 0 (warnings printed), or print every problem and exit 2;
       --strict: exit 2 on any warning too (a missing script file, say)
@@ -26,7 +31,8 @@ const USAGE = `Usage:
       print a table of a running proxy's groups and processes (needs plugins.scriptalias.statusSocket);
       --json: the status as JSON. Works while the config file on disk is invalid
   scriptalias reload <proxy.json>
-      make a running proxy re-read its config now (needs statusSocket; SIGHUP does the same)
+      make a running proxy re-read its config now (needs statusSocket; SIGHUP does the same);
+      prints what changed; exit 3 when a change takes effect only after a restart
   scriptalias import-apache <httpd.conf|site.conf> [-o proxy.json] [--strict]
       translate an Apache + mod_wsgi configuration (Include, Define, <VirtualHost>, WSGI*) into a
       proxy.json that check accepts; every line left out or read differently is reported on
@@ -96,6 +102,15 @@ async function admin(file: string, method: 'GET' | 'POST', route: string, show: 
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
+        if (route === '/reload') {
+          try {
+            resolve(printReload(JSON.parse(body) as ReloadReport));
+          } catch {
+            process.stderr.write(`scriptalias: the proxy answered what is not a reload report: ${body.slice(0, 200)}\n`);
+            resolve(1);
+          }
+          return;
+        }
         try {
           process.stdout.write(res.statusCode === 200 ? show(body) : body);
         } catch {
@@ -110,8 +125,40 @@ async function admin(file: string, method: 'GET' | 'POST', route: string, show: 
   });
 }
 
-async function serveUntilSignal(file: string, port: number | undefined, watch: boolean, level: string): Promise<number> {
-  const log = createLogger({ level });
+/** A reload's outcome for people: what changed; exit 0, 1 (rejected) or 3 (needs a restart). */
+function printReload(report: ReloadReport): number {
+  if (!report.applied) {
+    const error = report.error;
+    process.stderr.write(`scriptalias: reload rejected, the previous config keeps serving: ${error?.message ?? 'unknown error'}${error?.code ? ` [${error.code}]` : ''}\n`);
+    return 1;
+  }
+  const lines: string[] = [];
+  const list = (what: string, set: ChangeSet | undefined): void => {
+    if (!set) return;
+    for (const [verb, names] of [['added', set.added], ['removed', set.removed], ['changed', set.changed]] as const) {
+      if (names.length > 0) lines.push(`  ${what} ${verb}: ${names.join(', ')}`);
+    }
+  };
+  list('groups', report.changes?.groups);
+  list('aliases', report.changes?.aliases);
+  process.stdout.write(`reloaded: generation ${report.generation}${lines.length === 0 ? ', no group or alias changed' : ''}\n${lines.map((l) => l + '\n').join('')}`);
+  if (report.needsRestart.length > 0) {
+    process.stdout.write(`needs a restart to take effect: ${report.needsRestart.join(', ')} [SA_ERR_RELOAD_NEEDS_RESTART]\n`);
+    return 3;
+  }
+  return 0;
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const FORMATS = ['pretty', 'json'];
+
+/** JSON lines for programs; for a person at a terminal, pino-pretty (the same fields, readable). */
+function makeLogger(level: string, format: string): Logger {
+  if (format === 'json') return createLogger({ level });
+  return createLogger({ level }, pretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'hostname', sync: true }));
+}
+
+async function serveUntilSignal(file: string, port: number | undefined, watch: boolean, log: Logger): Promise<number> {
   let running: RunningProxy;
   try {
     running = await serve(file, { log, watch, ...(port === undefined ? {} : { port }) });
@@ -149,35 +196,46 @@ async function main(argv: string[]): Promise<number> {
         port: { type: 'string', short: 'p' },
         'no-watch': { type: 'boolean' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         strict: { type: 'boolean' },
         json: { type: 'boolean' },
         output: { type: 'string', short: 'o' },
       },
     });
   } catch (err) {
-    process.stderr.write(`scriptalias: ${(err as Error).message}\n${USAGE}`);
-    return 2;
+    // node's message runs on with advice about '--'; its first sentence is the one line.
+    return usageError(String((err as Error).message).split(/(?<=\.) /)[0]!.replace(/\.$/, ''));
   }
   const { values, positionals } = parsed;
   if (values.help) { process.stdout.write(USAGE); return 0; }
   if (values.version) { process.stdout.write(version() + '\n'); return 0; }
   const [command, file, ...rest] = positionals;
-  if (!command || !file || rest.length > 0) { process.stderr.write(USAGE); return 2; }
+  if (!command) return usageError('a command is needed');
+  if (!['serve', 'check', 'status', 'reload', 'import-apache'].includes(command)) return usageError(`unknown command '${command}'`);
+  if (!file) return usageError(`${command} needs the config file: scriptalias ${command} <proxy.json>`);
+  if (rest.length > 0) return usageError(`unexpected argument '${rest[0]}'`);
   let port: number | undefined;
   if (values.port !== undefined) {
     port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) { process.stderr.write(`scriptalias: --port must be 0-65535\n`); return 2; }
+    if (values.port.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) return usageError(`--port must be 0-65535, not '${values.port}'`);
   }
+  const level = values['log-level'] ?? 'info';
+  if (!LEVELS.includes(level)) return usageError(`--log-level must be one of ${LEVELS.join(', ')}, not '${level}'`);
+  const format = values['log-format'] ?? (process.stdout.isTTY ? 'pretty' : 'json');
+  if (!FORMATS.includes(format)) return usageError(`--log-format must be pretty or json, not '${format}'`);
   switch (command) {
     case 'check': return check(file, values.strict === true);
     case 'import-apache': return importApacheCommand(file, values.output, values.strict === true);
     case 'status': return admin(file, 'GET', '/status', values.json ? undefined : (body) => formatStatus(JSON.parse(body) as RuntimeStatus));
     case 'reload': return admin(file, 'POST', '/reload');
-    case 'serve': return serveUntilSignal(file, port, !values['no-watch'], values['log-level'] ?? 'info');
-    default:
-      process.stderr.write(`scriptalias: unknown command ${command}\n${USAGE}`);
-      return 2;
+    default: return serveUntilSignal(file, port, !values['no-watch'], makeLogger(level, format));
   }
+}
+
+/** One line saying what is wrong, then the usage; exit 2 (never a stack). */
+function usageError(message: string): number {
+  process.stderr.write(`scriptalias: ${message} [SA_ERR_CLI_USAGE]\n${USAGE}`);
+  return 2;
 }
 
 main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {

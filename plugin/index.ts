@@ -11,6 +11,7 @@ import { attachToRedbird, registerRoutes, redbirdServers } from './redbird-adapt
 import { readTimeoutGuard } from './read-timeout.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import { serializeError, ConfigError, formatIssue } from '../src/errors.js';
+import { AccessLog } from '../src/ops/access-log.js';
 
 export { ScriptAliasError, ConfigError, isScriptAliasError, formatIssue, ERROR_CATALOGUE, WARNING_CATALOGUE, EVENT_CATALOGUE } from '../src/errors.js';
 export type { ErrorCode, ConfigIssue, SerializedError } from '../src/errors.js';
@@ -48,6 +49,8 @@ export interface ScriptAliasHandle {
   close(): Promise<void>;
   /** Now: cut in-flight requests and kill every worker. */
   destroy(): Promise<void>;
+  /** Reopen the access log file by its name (after logrotate moved it; `serve` does it on SIGUSR1). */
+  reopenLogs(): void;
 }
 
 /** Loads a config source through the one validation pipeline (throws ConfigError with every issue). */
@@ -64,7 +67,8 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
   let current = source;
   const config = await loadConfig(source, options);
   const runtime = await ScriptAliasRuntime.create(config, { log });
-  const detach = attachToRedbird(redbird, (req, res) => runtime.handle(req, res));
+  let accessLog = AccessLog.create(config.accessLog, log);
+  const detach = attachToRedbird(redbird, (req, res) => runtime.handle(req, res), (req, res) => accessLog?.begin(req, res));
   // Slow clients are cut on every listener; connections accepted before this call are not watched.
   const guard = readTimeoutGuard(() => runtime.config.requestReadTimeout, log);
   for (const server of [...redbirdServers(redbird), ...(options.servers ?? [])]) guard.watch(server);
@@ -77,6 +81,11 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
     detach();
     guard.stop();
     unregister();
+  };
+  const closeAccessLog = async (): Promise<void> => {
+    const last = accessLog;
+    accessLog = null;
+    await last?.close();
   };
 
   return {
@@ -96,6 +105,12 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
       const report = await runtime.reload(resolved);
       if (report.applied) {
         current = next;
+        if (!(accessLog?.sameAs(resolved.accessLog) ?? resolved.accessLog === null)) {
+          // New requests go to the new log; the old one closes (lines of requests still running are dropped).
+          const old = accessLog;
+          accessLog = AccessLog.create(resolved.accessLog, log);
+          void old?.close();
+        }
         if (withRoutes && JSON.stringify(previousRoutes) !== JSON.stringify(resolved.routes)) {
           unregister();
           unregister = await registerRoutes(redbird, resolved.routes);
@@ -109,10 +124,13 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
     async close() {
       letGo();
       await runtime.close();
+      await closeAccessLog();
     },
     async destroy() {
       letGo();
       await runtime.destroy();
+      await closeAccessLog();
     },
+    reopenLogs: () => accessLog?.reopen(),
   };
 }

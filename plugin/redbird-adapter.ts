@@ -4,23 +4,38 @@
 // anything else (and every WebSocket upgrade, a separate event) reaches redbird unchanged.
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import type { Redbird } from 'redbird';
+import { recordOf } from '../src/ops/request-record.js';
 
 export type RequestTaker = (req: IncomingMessage, res: ServerResponse) => boolean;
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+/** Sees every request first, whoever answers it (the access log). */
+export type RequestObserver = (req: IncomingMessage, res: ServerResponse) => void;
+type GetTarget = (src: string, req: IncomingMessage, res?: ServerResponse) => Promise<URL | undefined>;
 
 interface RedbirdServers {
   server?: Server;
   httpsServer?: Server;
+  getTarget: GetTarget;
 }
 
-/** Runs `take` first on every request of redbird's servers; returns a function that undoes it. */
-export function attachToRedbird(redbird: Redbird, take: RequestTaker): () => void {
+/** Runs `observe` then `take` first on every request of redbird's servers; returns a function that undoes it. */
+export function attachToRedbird(redbird: Redbird, take: RequestTaker, observe: RequestObserver = () => undefined): () => void {
   const undo: Array<() => void> = [];
   const servers = redbird as unknown as RedbirdServers;
+  // A request redbird proxies is logged with the route's target: redbird picks it (round robin) here.
+  const getTarget = servers.getTarget;
+  servers.getTarget = async function (this: unknown, src, req, res) {
+    const target = await getTarget.call(this, src, req, res);
+    const record = res ? recordOf(res) : undefined;
+    if (record && target) record.target = target.href;
+    return target;
+  };
+  undo.push(() => { delete (servers as Partial<RedbirdServers>).getTarget; });
   for (const server of [servers.server, servers.httpsServer]) {
     if (!server) continue;
     const redbirdListeners = server.listeners('request') as RequestListener[];
     const first: RequestListener = (req, res) => {
+      observe(req, res);
       if (take(req, res)) return;
       for (const listener of redbirdListeners) listener.call(server, req, res);
     };

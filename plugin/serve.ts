@@ -10,6 +10,7 @@ import { listenMetrics, type MetricsServer } from '../src/ops/metrics.js';
 import path from 'node:path';
 import { deferredTlsServers, listenNow, type RedbirdCertificates } from './tls-listeners.js';
 import type { Logger } from '../src/log.js';
+import { ScriptAliasError } from '../src/errors.js';
 
 export interface ServeOptions {
   readonly log: Logger;
@@ -51,6 +52,18 @@ function deferredListen(): { module: typeof http; servers: Server[] } {
     },
   } as typeof http;
   return { module, servers };
+}
+
+/** listenNow, with a failure said in one line that names the address (a busy port, say). */
+async function listenOrFail(server: Parameters<typeof listenNow>[0], port: number, host: string): Promise<number> {
+  try {
+    return await listenNow(server, port, host);
+  } catch (err) {
+    const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the address is already in use' : code === 'EACCES' ? 'permission denied' : code === 'EADDRNOTAVAIL' ? 'no such local address' : (err as Error).message;
+    throw new ScriptAliasError('SA_ERR_LISTEN_FAILED', `cannot listen on ${address}: ${why}`, { cause: err, details: { address } });
+  }
 }
 
 export async function serve(file: string, options: ServeOptions): Promise<RunningProxy> {
@@ -106,11 +119,11 @@ async function serveWith(file: string, config: Awaited<ReturnType<typeof loadCon
   let actualPort: number;
   let httpsPorts: number[];
   try {
-    actualPort = await listenNow(server, port, host);
+    actualPort = await listenOrFail(server, port, host);
     httpsPorts = [];
     for (const [index, tlsServer] of tlsServers.servers.entries()) {
       const listener = config.proxy.ssl[index]!;
-      httpsPorts.push(await listenNow(tlsServer, listener.port, listener.ip ?? host));
+      httpsPorts.push(await listenOrFail(tlsServer, listener.port, listener.ip ?? host));
     }
   } catch (err) {
     await attached.destroy();
@@ -139,10 +152,14 @@ async function serveWith(file: string, config: Awaited<ReturnType<typeof loadCon
   if (options.watch ?? true) watcher = await watchConfigFile(file, () => void reload());
   const onHangup = (): void => void reload();
   process.on('SIGHUP', onHangup);
+  // logrotate's postrotate: the access log file was moved away; open a new one by its name.
+  const onReopen = (): void => attached.reopenLogs();
+  process.on('SIGUSR1', onReopen);
 
   let stoppedWatching: Promise<void> | null = null;
   const stopWatching = (): Promise<void> => (stoppedWatching ??= (async () => {
     process.removeListener('SIGHUP', onHangup);
+    process.removeListener('SIGUSR1', onReopen);
     await watcher?.close();
     await statusEndpoint?.close();
     await metrics?.close();

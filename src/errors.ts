@@ -57,6 +57,8 @@ export const ERROR_CATALOGUE = {
   SA_ERR_CONFIG_STATUS_SOCKET_DIR: { summary: 'the folder of `statusSocket` does not exist or is not writable' },
   SA_ERR_OPS_STATUS_UNREACHABLE: { summary: '`scriptalias status`/`reload` found no running proxy for this config (none recorded, or its socket does not answer)' },
   SA_ERR_RELOAD_NEEDS_RESTART: { summary: 'a changed `proxy.port`/`proxy.host` takes effect only after a restart' },
+  SA_ERR_LISTEN_FAILED: { summary: 'a listener cannot bind its address (in use, not permitted); the proxy does not start (exit 1)' },
+  SA_ERR_CLI_USAGE: { summary: 'the command line is wrong (unknown command or flag, bad value): one line and the usage, exit 2' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

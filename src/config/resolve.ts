@@ -201,6 +201,8 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
     processGroups, server, virtualHosts, python, scriptReloading,
     statusSocket: block.statusSocket ? path.resolve(baseDir, block.statusSocket) : null,
     metrics: block.metrics ? parseListen(block.metrics.listen) : null,
+    accessLog: block.accessLog === false ? null
+      : { format: block.accessLog?.format ?? 'json', path: block.accessLog?.path ? path.resolve(baseDir, block.accessLog.path) : null },
     warnings,
   };
   return { config: deepFreeze(config), issues };

@@ -189,6 +189,14 @@ export interface ResolvedConfig {
   readonly statusSocket: string | null;
   /** Prometheus metrics listener, or null (off, the default). */
   readonly metrics: { readonly host: string; readonly port: number } | null;
+  /** Access log: null = off; path null = stdout (json: through the proxy's logger at info). */
+  readonly accessLog: ResolvedAccessLog | null;
   /** Warnings found while resolving (e.g. a script folder inside a document root). */
   readonly warnings: readonly ConfigWarning[];
+}
+
+export interface ResolvedAccessLog {
+  readonly format: 'json' | 'combined';
+  /** Absolute file path, or null for stdout. */
+  readonly path: string | null;
 }

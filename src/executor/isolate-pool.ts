@@ -12,7 +12,7 @@ import { waitUntil } from './wait-until.js';
 const GRACEFUL_MS = 15_000;
 import type { ScriptJob } from '../protocol/job.js';
 import type { PreloadEntry, LogMessage } from '../protocol/messages.js';
-import type { Logger } from '../log.js';
+import { logWorkerMessage, type Logger } from '../log.js';
 import { createThreadRealms, type ThreadRealm } from '../worker/thread-realms.js';
 import { forwardRequest } from '../protocol/http-bridge.js';
 import { MuxPool } from '../protocol/connection-pool.js';
@@ -26,11 +26,6 @@ export interface IsolatePoolOptions {
   readonly preload: readonly PreloadEntry[];
   /** Deadline per request in ms; 0 = none. */
   readonly requestTimeoutMs?: number;
-}
-
-export function logWorkerMessage(log: Logger, message: LogMessage): void {
-  const { level, msg, type: _type, ...fields } = message;
-  log[level](fields, msg);
 }
 
 export function createIsolatePool(options: IsolatePoolOptions): Executor {

@@ -9,11 +9,12 @@ import { ManagedExecutor } from './lifecycle.js';
 import type { ResolvedProcessGroup, Runtime } from '../config/types.js';
 import type { PreloadEntry } from '../protocol/messages.js';
 import type { ScriptJob } from '../protocol/job.js';
-import type { Logger } from '../log.js';
+import { errObject, type Logger } from '../log.js';
 import { WorkerProcess } from './process-supervisor.js';
 import { RequestQueue } from './request-queue.js';
 import { waitUntil } from './wait-until.js';
 import { forwardRequest } from '../protocol/http-bridge.js';
+import { recordOf } from '../ops/request-record.js';
 import { sendError } from '../http-error.js';
 import { ScriptAliasError, type ErrorCode } from '../errors.js';
 import { NO_HOOKS, type ExecutorHooks, type RestartReason } from './events.js';
@@ -79,7 +80,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
       armTimers(worker);
       pump();
     }, (err: unknown) => {
-      log.error({ code: 'SA_ERR_WORKER_START_FAILED', slot, err: err instanceof Error ? err.message : String(err) }, 'worker failed to start');
+      log.error({ code: 'SA_ERR_WORKER_START_FAILED', slot, err: errObject(err) }, 'worker failed to start');
     });
     return worker;
   };
@@ -159,6 +160,8 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
 
   function dispatch(worker: WorkerProcess, p: Pending): void {
     hooks.queueWait(settings.name, (Date.now() - p.queuedAt) / 1000);
+    const record = recordOf(p.res);
+    if (record) record.workerPid = worker.pid;
     worker.inFlight++;
     worker.handed++;
     worker.lastActivity = Date.now();
@@ -166,7 +169,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
     const socket = worker.socketFor(p.job.applicationGroup);
     if (typeof socket === 'string') forward(worker, p, socket);
     else socket.then((path) => forward(worker, p, path), (err: unknown) => {
-      log.error({ code: 'SA_ERR_WORKER_START_FAILED', pid: worker.pid, appGroup: p.job.applicationGroup, err: String(err) }, 'application group unavailable');
+      log.error({ code: 'SA_ERR_WORKER_START_FAILED', pid: worker.pid, appGroup: p.job.applicationGroup, err: errObject(err) }, 'application group unavailable');
       sendError(p.res, 'SA_ERR_SCRIPT_CRASHED', p.job.reqId);
       finished(worker, 'crashed');
     });
@@ -213,6 +216,9 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
     },
     dispatch(job, req, res) {
       const p: Pending = { job, req, res, queuedAt: Date.now() };
+      // Until a worker takes it (a refused request was served by none).
+      const record = recordOf(res);
+      if (record) delete record.workerPid;
       const worker = queue.length === 0 ? pick() : undefined;
       if (worker) {
         dispatch(worker, p);

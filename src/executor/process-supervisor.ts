@@ -10,7 +10,7 @@ import type { ResolvedProcessGroup, Runtime } from '../config/types.js';
 import type { PreloadEntry, SupervisorMessage, WorkerMessage, ReadyMessage } from '../protocol/messages.js';
 import { assertNever } from '../protocol/messages.js';
 import { ScriptAliasError, reviveError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { logWorkerMessage, type Logger } from '../log.js';
 import { GLOBAL_GROUP } from '../constants.js';
 
 export type ProcessState = 'starting' | 'ready' | 'draining' | 'stopped';
@@ -181,8 +181,7 @@ export class WorkerProcess {
         this.#pending.delete(message.id);
         return;
       case 'log': {
-        const { level, msg, type: _type, ...fields } = message;
-        this.#log[level](fields, msg);
+        logWorkerMessage(this.#log, message);
         return;
       }
       case 'recycle-request':

@@ -11,7 +11,7 @@ import type { ScriptJob } from './job.js';
 import { encodeJob } from './job.js';
 import { JOB_HEADER } from '../constants.js';
 import { sendError } from '../http-error.js';
-import type { Logger } from '../log.js';
+import { errObject, type Logger } from '../log.js';
 import type { StreamPool } from './connection-pool.js';
 import { clientGone, isHttp2, http2HasBody, writeHttp2Head } from './h2.js';
 
@@ -304,7 +304,7 @@ class Exchange {
   onBroken(err?: Error): void {
     if (this.#state === 'done') return;
     if (this.#state !== 'until-close') {
-      this.#log.error({ code: 'SA_ERR_SCRIPT_CRASHED', reqId: this.#job.reqId, err: err instanceof Error ? err.message : 'connection closed' }, 'worker connection lost');
+      this.#log.error({ code: 'SA_ERR_SCRIPT_CRASHED', reqId: this.#job.reqId, err: errObject(err ?? 'Error: connection closed') }, 'worker connection lost');
     }
     this.#abort('crashed', 'SA_ERR_SCRIPT_CRASHED');
   }

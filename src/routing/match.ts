@@ -50,7 +50,7 @@ function fsName(segment: BytePath): string | null {
   try { return utf8.decode(Buffer.from(segment, 'latin1')); } catch { return null; }
 }
 
-function pickContext(table: AliasTable, host: string | undefined): TableContext {
+export function pickContext(table: AliasTable, host: string | undefined): TableContext {
   if (host) {
     const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d*$/, '');
     const found = table.byHost.get(name.toLowerCase());

@@ -16,8 +16,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ResolvedConfig, Runtime } from '../config/types.js';
 import type { Executor, ExecutorStatus } from '../executor/executor.js';
-import type { ScriptTarget } from '../routing/types.js';
-import { matchRequest } from '../routing/match.js';
+import type { RouteDecision, ScriptTarget } from '../routing/types.js';
+import { matchRequest, pickContext } from '../routing/match.js';
+import { recordOf, type RequestRecord } from '../ops/request-record.js';
 import { serveStatic } from '../routing/static-files.js';
 import { selectExecutor } from '../executor/select.js';
 import { buildJob, type JobFacts } from '../script/build-job.js';
@@ -35,6 +36,7 @@ import { checkHead, dropUnderscoreHeaders, guardBody, isRefusedConnection, limit
 import { RuntimeEvents } from './events.js';
 import type { AliasTable } from '../routing/alias-table.js';
 import { adoptAuthority, isHttp2 } from '../protocol/h2.js';
+import { diffConfigs, type ConfigChanges } from '../config/diff.js';
 
 export interface RuntimeOptions {
   readonly log: Logger;
@@ -45,6 +47,8 @@ export interface ReloadReport {
   readonly generation: number;
   /** Settings that changed but only take effect after a restart (proxy port/host). */
   readonly needsRestart: readonly string[];
+  /** Groups and script aliases the new config adds, removes or changes (present when applied). */
+  readonly changes?: ConfigChanges;
   readonly error?: SerializedError;
 }
 
@@ -106,6 +110,8 @@ export class ScriptAliasRuntime {
     if (req.headers[JOB_HEADER] !== undefined) delete req.headers[JOB_HEADER];
     if (isHttp2(req)) adoptAuthority(req);
     const decision = matchRequest(generation.table, { method: req.method ?? 'GET', rawUrl: req.url ?? '/', host: req.headers.host });
+    const record = recordOf(res);
+    if (record) this.#noteFacts(generation, decision, req, record);
     if (decision.kind === 'miss') return false;
     if (this.events.listenerCount('request') > 0) this.#observe(generation.table, req, res, decision.kind === 'script' ? decision.processGroup : '');
     switch (decision.kind) {
@@ -140,8 +146,23 @@ export class ScriptAliasRuntime {
     res.once('close', report);
   }
 
+  /** What the access log shows of a request: vhost, alias, groups and the client after the trust rules. */
+  #noteFacts(generation: Generation, decision: RouteDecision, req: IncomingMessage, record: RequestRecord): void {
+    record.vhost = pickContext(generation.table, req.headers.host).serverName;
+    const socket = req.socket as TLSSocket;
+    record.client = generation.forwarding.facts(socket.remoteAddress ?? '', socket.encrypted === true, socket.localPort ?? 0, req.headers).facts.remoteAddr;
+    if (decision.kind !== 'script') return;
+    record.alias = decision.scriptName;
+    record.processGroup = decision.processGroup === '' ? '%{GLOBAL}' : decision.processGroup;
+    record.applicationGroup = decision.applicationGroup === '' ? '%{GLOBAL}' : decision.applicationGroup;
+    // The proxy runs inline and isolate scripts; a process group puts its worker's pid here.
+    record.workerPid = process.pid;
+  }
+
   #runScript(generation: Generation, target: ScriptTarget, req: IncomingMessage, res: ServerResponse): void {
     const reqId = this.#nextReqId();
+    const record = recordOf(res);
+    if (record) record.reqId = reqId;
     const limits = limitsFor(generation.config, target);
     const broken = checkHead(req, limits);
     if (broken !== null) {
@@ -190,6 +211,8 @@ export class ScriptAliasRuntime {
   }
 
   #fail(res: ServerResponse, code: ErrorCode, reqId: string, reason: string): void {
+    const record = recordOf(res);
+    if (record) record.reqId = reqId;
     const status = statusFor(code);
     const line = { code, reqId, reason, url: res.req?.url };
     if (status >= 500) this.#log.error(line, 'request failed');
@@ -233,7 +256,7 @@ export class ScriptAliasRuntime {
     this.#countReloadRestarts(old, built);
     for (const warning of config.warnings) this.#log.warn(warning, warning.message);
     void old.release().catch((err: unknown) => this.#log.error({ err }, 'closing the previous generation failed'));
-    const report: ReloadReport = { applied: true, generation: built.id, needsRestart };
+    const report: ReloadReport = { applied: true, generation: built.id, needsRestart, changes: diffConfigs(old.config, config) };
     this.#lastReload = report;
     this.events.emit('reload', { result: 'applied', generation: built.id });
     this.#log.info({ generation: built.id }, 'config reloaded');
