@@ -36,7 +36,7 @@ async function upstream(t: ExecutionContext): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
-test('a wrk run leaves exactly as many access-log lines as wrk reports requests', async (t) => {
+test('a wrk run leaves a line for every request wrk reports (at most one more per connection)', async (t) => {
   if (!hasWrk) { t.fail('wrk is not installed (.ci/run installs it: apt-get install wrk)'); return; }
   const dir = tempDir(t);
   copyFixtures(dir);
@@ -44,8 +44,7 @@ test('a wrk run leaves exactly as many access-log lines as wrk reports requests'
     accessLog: { format: 'json', path: 'logs/access.log' },
     scriptAlias: [{ url: '/hello', path: 'hello.cjs', ...INLINE }],
   } } }, dir);
-  // One connection per thread: wrk stops a thread right after a complete response, so no request
-  // is left in flight that the proxy answered but wrk did not count.
+  // One connection per thread, so at most two requests can be in flight when wrk stops.
   const wrk = spawn('wrk', ['-t2', '-c2', '-d2s', `${proxy.url}/hello`], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => wrk.kill('SIGKILL'));
   let out = '';
@@ -57,7 +56,9 @@ test('a wrk run leaves exactly as many access-log lines as wrk reports requests'
   t.false(/Non-2xx|Socket errors/.test(out), out);
   await proxy.running.close(); // writes out what the async destination buffers
   const logged = lines(path.join(dir, 'logs', 'access.log')).map((l) => JSON.parse(l) as Record<string, unknown>);
-  t.is(logged.length, counted);
+  // Every request wrk counted has its line. wrk's timer can stop a connection between our answer and
+  // its read of it, so a connection may add one line wrk did not count: at most one per connection.
+  t.true(logged.length >= counted && logged.length <= counted + 2, `${logged.length} lines for ${counted} requests`);
   t.true(logged.every((e) => e.status === 200 && e.bytes === 6 && e.path === '/hello' && e.msg === 'access'));
 });
 

@@ -89,8 +89,8 @@ test('status: a table of a running 2-group proxy, --json, both with a broken con
   // The config on disk breaks: status (table and JSON) still work; reload reports the failure.
   writeFileSync(file, '{ "plugins": { "scriptalias": ');
   const reload = run('reload', file);
-  t.is(reload.status, 0, reload.stderr);
-  t.like(JSON.parse(reload.stdout), { applied: false });
+  t.is(reload.status, 1, 'a rejected reload exits 1');
+  t.regex(reload.stderr, /reload rejected, the previous config keeps serving: .*SA_ERR_CONFIG_JSON/);
   const brokenJson = run('status', file, '--json');
   t.is(brokenJson.status, 0, brokenJson.stderr);
   t.like(JSON.parse(brokenJson.stdout) as StatusJson, { generation: 1, lastReload: { applied: false } });
