@@ -54,6 +54,8 @@ export interface Context {
   sslEngine?: boolean;
   sslCert?: string;
   sslKey?: string;
+  /** LimitRequestBody & co, by their proxy.json key. */
+  readonly limits: Record<string, number>;
 }
 
 export interface Collected {
@@ -70,8 +72,14 @@ export interface Collected {
 
 const BUILTIN_MODULES = /^(wsgi|alias|dir|mime|ssl|authz_core|mpm_\w+|socache_shmcb|setenvif|filter|deflate|reqtimeout|env|negotiation|access_compat|authz_host|authn_core|authz_user|autoindex|status)_module$/;
 
+/** Apache's request limits → the proxy.json keys of the same name (server level → defaults). */
+const LIMIT_KEYS: Readonly<Record<string, string>> = {
+  limitrequestbody: 'limitRequestBody', limitrequestfields: 'limitRequestFields',
+  limitrequestfieldsize: 'limitRequestFieldSize', limitrequestline: 'limitRequestLine',
+};
+
 function newContext(node: SectionNode | null): Context {
-  return { node, addresses: node ? [...node.args] : [], serverAliases: [], alias: [], scriptAlias: [], scriptDirectories: [], scopes: [] };
+  return { node, addresses: node ? [...node.args] : [], serverAliases: [], alias: [], scriptAlias: [], scriptDirectories: [], scopes: [], limits: {} };
 }
 
 export function collect(nodes: readonly ConfigNode[], serverRoot: string, report: Report): Collected {
@@ -189,6 +197,15 @@ export function collect(nodes: readonly ConfigNode[], serverRoot: string, report
       case 'sslengine': need(d, 1, 2); ctx.sslEngine = d.args[0]!.toLowerCase() === 'on'; return;
       case 'sslcertificatefile': need(d, 1, 1); ctx.sslCert = abs(d.args[0]!); return;
       case 'sslcertificatekeyfile': need(d, 1, 1); ctx.sslKey = abs(d.args[0]!); return;
+      case 'limitrequestbody': case 'limitrequestfields': case 'limitrequestfieldsize': case 'limitrequestline': {
+        need(d, 1, 1);
+        const value = Number(d.args[0]);
+        if (!/^\d+$/.test(d.args[0]!) || !Number.isSafeInteger(value)) {
+          throw importError('SA_ERR_IMPORT_DIRECTIVE', d.file, d.line, `${d.name} takes a number of bytes or fields, got ${d.args[0]}`);
+        }
+        ctx.limits[LIMIT_KEYS[name]!] = value;
+        return;
+      }
       case 'directoryindex':
         if (d.args.length === 1 && d.args[0] === 'index.html') return;
         untranslated(d, 'only index.html is looked up in a folder');

@@ -169,6 +169,7 @@ export function finish(c: Collected, report: Report): Record<string, unknown> {
     const dirs = [...(v ? scriptDirs(v.scriptDirectories) : []), ...serverDirs].map(scriptDirEntry);
     if (dirs.length > 0) vh['scriptDirectories'] = dirs;
     if (v?.sslCert && v.sslKey && v.sslEngine !== false) vh['ssl'] = { key: v.sslKey, cert: v.sslCert };
+    if (v) Object.assign(vh, v.limits);
     return vh;
   });
 
@@ -176,6 +177,7 @@ export function finish(c: Collected, report: Report): Record<string, unknown> {
   const block: Record<string, unknown> = {};
   const targets = [...allAliases.map((a) => a.path)];
   if (!targets.some((t) => JS_SCRIPT.test(t))) defaults['runtime'] = 'python'; // mod_wsgi runs Python only
+  Object.assign(defaults, server.limits);
   if (Object.keys(defaults).length > 0) block['defaults'] = defaults;
   if (Object.keys(c.processGroups).length > 0) block['processGroups'] = c.processGroups;
   if (serverAliasesOut.length > 0) block['scriptAlias'] = serverAliasesOut.map(aliasEntry);

@@ -72,7 +72,8 @@ export const MAPPINGS: readonly Mapping[] = [
   { directive: 'AllowOverride', status: 'same', to: '—', why: 'None: no .htaccess files are read (other values are reported)' },
   { directive: 'Options', status: 'none', to: '—', why: 'ExecCGI in a script folder is consumed; FollowSymLinks, Indexes, MultiViews have no setting: symlinks are followed only inside their root, folders are never listed' },
   // Request limits: the security issue's limits do not exist yet
-  { directive: 'LimitRequestBody, LimitRequestFields, LimitRequestFieldSize, LimitRequestLine, LimitXMLRequestBody', status: 'none', to: '—', why: 'request limits are not configurable yet' },
+  { directive: 'LimitRequestBody, LimitRequestFields, LimitRequestFieldSize, LimitRequestLine', status: 'mapped', to: 'defaults.limitRequest*, virtualHosts[].limitRequest*', why: 'server level → defaults, in a virtual host → that host; inside <Directory>/<Location> reported (set them on the alias or group instead)' },
+  { directive: 'LimitXMLRequestBody', status: 'none', to: '—', why: 'no XML body parsing here' },
   { directive: 'Timeout', status: 'none', to: '—', why: 'use requestTimeout on the process group or defaults' },
   // Other modules
   { directive: 'RewriteEngine, RewriteRule, RewriteCond, RewriteBase, RewriteMap', status: 'none', to: '—', why: 'mod_rewrite has no equivalent: use redbird routes or the application' },

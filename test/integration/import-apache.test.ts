@@ -84,6 +84,7 @@ test('what the fixtures translate to: groups, aliases, hosts, TLS, safe readings
     'WSGIImportScript kept as the preload rule; /legacy left out under WSGIRestrictEmbedded');
   t.deepEqual(msa.virtualHosts[1].scriptAlias, [`/blog/ ${path.join(multi.dir, 'www/blog-app/scripts')}/ process-group=blog`]);
   t.truthy(msa.virtualHosts[2].ssl);
+  t.is(msa.defaults.limitRequestBody, 1048576, 'server-level LimitRequestBody → defaults');
 });
 
 test('--strict exits 2 and writes nothing when a line was left out; exits 0 when nothing was', (t) => {
