@@ -1,14 +1,14 @@
 // The `scriptalias` CLI as a user runs it: `check` finds each kind of bad config at its JSON pointer
 // and exits 2; `serve` answers script aliases (inline, in its own pid), leaves other paths to
 // redbird's routes, and stops cleanly on SIGTERM and SIGINT, leaving no worker process behind.
-import test, { type ExecutionContext } from 'ava';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync, copyFileSync } from 'node:fs';
 import http from 'node:http';
 import { once } from 'node:events';
 import path from 'node:path';
 import { repoRoot, fixture } from '../helpers/paths.js';
+import { startCli } from '../helpers/cli.js';
 import { tempDir, json, request } from '../helpers/proxy.js';
 
 const cli = path.join(repoRoot, 'dist', 'plugin', 'cli.js');
@@ -24,24 +24,6 @@ function check(file: string): { status: number | null; stderr: string } {
   return { status: out.status, stderr: out.stderr };
 }
 
-/** Starts `scriptalias serve` and resolves with its URL once it logs that it listens. */
-async function startCli(t: ExecutionContext, file: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [cli, 'serve', file, '--no-watch'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
-  const lines = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((resolve, reject) => {
-    lines.on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as { url?: string; msg?: string };
-        if (entry.msg === 'scriptalias listening' && entry.url) resolve(entry.url);
-      } catch { /* not a log line */ }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-  return { child, url };
-}
 
 function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }

@@ -2,13 +2,13 @@
 // folder; the next proxy to start removes it (its owner.pid names a dead process), and never touches
 // a live proxy's folder, a folder without owner.pid, or one whose owner still runs.
 import test, { type ExecutionContext } from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, fixture } from '../helpers/paths.js';
+import { startCli } from '../helpers/cli.js';
 import { startProxy, tempDir, json } from '../helpers/proxy.js';
 import { waitFor } from '../helpers/events.js';
 
@@ -22,20 +22,7 @@ async function startServe(t: ExecutionContext, dir: string): Promise<{ child: Ch
     processGroups: { g: { processes: 1 } },
     scriptAlias: [{ url: '/r', path: 'report.cjs', processGroup: 'g', applicationGroup: '%{GLOBAL}' }],
   } } }));
-  const child = spawn(process.execPath, [cli, 'serve', file, '--no-watch'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as { url?: string; msg?: string };
-        if (entry.msg === 'scriptalias listening' && entry.url) resolve(entry.url);
-      } catch { /* not a log line */ }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-  return { child, url };
+  return startCli(t, file);
 }
 
 /** The socket root whose owner.pid names `pid`. */

@@ -1,13 +1,13 @@
 // `scriptalias status` for people and programs: the table of a running 2-group proxy, `--json`, both
 // while the config file on disk is broken (found through what serve recorded at start); a second
 // serve on a live status socket refuses (and leaves the socket alone); check wants its folder.
-import test, { type ExecutionContext } from 'ava';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, writeFileSync, existsSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { repoRoot, fixture } from '../helpers/paths.js';
+import { startCli } from '../helpers/cli.js';
 import { tempDir, request } from '../helpers/proxy.js';
 
 const cli = path.join(repoRoot, 'dist', 'plugin', 'cli.js');
@@ -18,23 +18,6 @@ function writeConfig(dir: string, scriptalias: Record<string, unknown>): string 
   return file;
 }
 
-async function startCli(t: ExecutionContext, file: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [cli, 'serve', file, '--no-watch'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
-  const lines = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((resolve, reject) => {
-    lines.on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as { url?: string; msg?: string };
-        if (entry.msg === 'scriptalias listening' && entry.url) resolve(entry.url);
-      } catch { /* not a log line */ }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-  return { child, url };
-}
 
 function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const out = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
