@@ -68,10 +68,15 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
   const config = await loadConfig(source, options);
   const runtime = await ScriptAliasRuntime.create(config, { log });
   let accessLog = AccessLog.create(config.accessLog, log);
-  const detach = attachToRedbird(redbird, (req, res) => runtime.handle(req, res), (req, res) => accessLog?.begin(req, res));
   // Slow clients are cut on every listener; connections accepted before this call are not watched.
   const guard = readTimeoutGuard(() => runtime.config.requestReadTimeout, log);
-  for (const server of [...redbirdServers(redbird), ...(options.servers ?? [])]) guard.watch(server);
+  // redbird's servers: the plugin's own first listener tells the guard (no second listener per server).
+  for (const server of redbirdServers(redbird)) guard.watch(server, false);
+  for (const server of options.servers ?? []) guard.watch(server);
+  const detach = attachToRedbird(redbird, (req, res) => runtime.handle(req, res), (req, res) => {
+    guard.onRequest(req, res);
+    accessLog?.begin(req, res);
+  });
   let unregister = withRoutes ? await registerRoutes(redbird, config.routes) : () => undefined;
   let attached = true;
   /** Hands redbird's servers and routes back, once: close() and destroy() may both run. */

@@ -43,8 +43,11 @@ function tickFor(limits: ResolvedReadTimeout): number {
 const now = (): number => performance.now();
 
 export interface ReadTimeoutGuard {
-  /** Puts `server`'s connections under the limits (once per server; later calls do nothing). */
-  watch(server: Server): void;
+  /** Puts `server`'s connections under the limits (once per server; later calls do nothing).
+   *  `hearRequests: false` when the caller hands every request to onRequest itself (one listener less). */
+  watch(server: Server, hearRequests?: boolean): void;
+  /** Marks a connection busy with a request (what watch's own listener does). */
+  onRequest(req: IncomingMessage, res: ServerResponse): void;
   /** Connections being watched (status, tests). */
   readonly connections: number;
   /** Stops watching every server; open connections keep their sockets. */
@@ -73,6 +76,14 @@ export function readTimeoutGuard(limits: () => ResolvedReadTimeout, log: Logger)
     const current = limits();
     const t = now();
     for (const [socket, state] of connections) {
+      if (state.res?.writableFinished === true) {
+        // Answered: keep-alive until the next request's first byte.
+        state.phase = 'idle';
+        state.since = t;
+        state.base = socket.bytesRead;
+        state.req = null;
+        state.res = null;
+      }
       if (state.phase === 'idle') {
         // The next request's first byte ends the keep-alive pause and starts its head window.
         if (socket.bytesRead > state.base) { state.phase = 'head'; state.since = t; }
@@ -107,25 +118,28 @@ export function readTimeoutGuard(limits: () => ResolvedReadTimeout, log: Logger)
     if (!timer) schedule(tickFor(limits()));
   };
 
+  // Per request: a few field writes and no listener (it runs on every request); the sweep sees
+  // when the answer has finished and turns the connection idle.
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const state = connections.get(req.socket);
     if (!state) return;
-    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-    Object.assign(state, { phase: hasBody ? 'body' : 'busy', since: now(), base: req.socket.bytesRead, req, res });
-    res.once('finish', () => {
-      if (state.res !== res) return;
-      Object.assign(state, { phase: 'idle', since: now(), base: req.socket.bytesRead, req: null, res: null });
-    });
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+    state.phase = hasBody ? 'body' : 'busy';
+    state.since = now();
+    state.base = req.socket.bytesRead;
+    state.req = req;
+    state.res = res;
   };
 
   return {
-    watch(server) {
+    onRequest,
+    watch(server, hearRequests = true) {
       if (watched.has(server)) return;
       watched.add(server);
       // A TLS server's request socket is the TLSSocket ('secureConnection'), a plain one's the TCP socket.
       const event = 'setSecureContext' in server ? 'secureConnection' : 'connection';
       server.on(event, track);
-      server.prependListener('request', onRequest);
+      if (hearRequests) server.prependListener('request', onRequest);
       undo.push(() => { server.removeListener(event, track); server.removeListener('request', onRequest); });
     },
     get connections() { return connections.size; },

@@ -57,9 +57,10 @@ export function createInlineExecutor(options: InlineOptions): Executor {
     const line = { code, reqId, script, err };
     if (status >= 500) log.error(line, 'script failed'); else log.info(line, 'script refused');
   };
-  // In-flight requests live on the client's own connections: closing waits for them, destroying cuts them.
+  // In-flight requests live on the client's own connections: closing waits for them, destroying cuts
+  // them. runScript keeps the set in its one 'close' listener per request.
   const live = new Set<ServerResponse>();
-  let idle: (() => void) | null = null;
+  counters.live = live;
   return new ManagedExecutor(() => ({
     async start() {
       for (const entry of options.preload ?? []) {
@@ -72,11 +73,6 @@ export function createInlineExecutor(options: InlineOptions): Executor {
     },
     dispatch(job: ScriptJob, req: IncomingMessage, res: ServerResponse) {
       const ms = options.requestTimeoutMs ?? 0;
-      live.add(res);
-      res.once('close', () => {
-        live.delete(res);
-        if (live.size === 0) idle?.();
-      });
       if (ms > 0) armDeadline(res, job, ms, log);
       if (isHttp2(req)) {
         // HTTP/1 objects around the h2 stream (docs/http2.md); the deadline above answers for it too.
@@ -94,11 +90,11 @@ export function createInlineExecutor(options: InlineOptions): Executor {
       };
     },
     async drain() {
-      if (live.size > 0) await new Promise<void>((resolve) => { idle = resolve; });
+      if (live.size > 0) await new Promise<void>((resolve) => { counters.onIdle = resolve; });
     },
     async stop() {
       for (const res of live) res.destroy();
-      idle?.();
+      counters.onIdle?.();
     },
   }));
 }

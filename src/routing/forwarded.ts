@@ -49,6 +49,8 @@ export interface ForwardedFacts {
 }
 
 export interface ForwardingRules {
+  /** False when no trustedProxyHeaders are configured: the socket's facts stand, nothing is stripped. */
+  readonly active: boolean;
   /** The facts for one request, from its peer and headers, and the forwarding headers it must lose
    *  before a script sees it (every one of a configured purpose, except from a trusted peer the one
    *  that was trusted). */
@@ -87,6 +89,7 @@ export function buildForwardingRules(trust: ResolvedTrust): ForwardingRules {
   };
 
   return {
+    active: chosen.size > 0,
     facts(peer, encrypted, localPort, headers) {
       const base: ForwardedFacts = { remoteAddr: peer, urlScheme: encrypted ? 'https' : 'http', serverPort: localPort, host: null };
       if (chosen.size === 0 || !isTrusted(peer)) return { facts: base, strip: stripUntrusted };

@@ -14,20 +14,30 @@ import { ScriptAliasError } from '../errors.js';
 import { sendError } from '../http-error.js';
 import type { Logger } from '../log.js';
 
-/** Effective limits per (config, context, alias, group): computed once, then a map hit per request. */
-const cache = new WeakMap<ResolvedConfig, Map<string, RequestLimits>>();
+/** Effective limits per (config, context, entry, group): computed once, then map hits per request
+ *  (nested maps, no key string built per request: this runs on every script request). */
+const cache = new WeakMap<ResolvedConfig, Map<string, Map<string, Map<string, RequestLimits>>>>();
 
 export function limitsFor(config: ResolvedConfig, target: ScriptTarget): RequestLimits {
-  let byKey = cache.get(config);
-  if (!byKey) {
-    byKey = new Map();
-    cache.set(config, byKey);
+  let byContext = cache.get(config);
+  if (!byContext) {
+    byContext = new Map();
+    cache.set(config, byContext);
   }
-  const key = `${target.context}\0${target.pointer}\0${target.processGroup}`;
-  let limits = byKey.get(key);
+  let byEntry = byContext.get(target.context);
+  if (!byEntry) {
+    byEntry = new Map();
+    byContext.set(target.context, byEntry);
+  }
+  let byGroup = byEntry.get(target.pointer);
+  if (!byGroup) {
+    byGroup = new Map();
+    byEntry.set(target.pointer, byGroup);
+  }
+  let limits = byGroup.get(target.processGroup);
   if (!limits) {
     limits = compute(config, target);
-    byKey.set(key, limits);
+    byGroup.set(target.processGroup, limits);
   }
   return limits;
 }

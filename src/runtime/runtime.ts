@@ -31,6 +31,7 @@ import { sendError, statusFor } from '../http-error.js';
 import { ScriptAliasError, isScriptAliasError, serializeError, type ErrorCode, type SerializedError } from '../errors.js';
 import { JOB_HEADER } from '../constants.js';
 import { dropHeader, setHeader } from '../script/request-shape.js';
+import type { ForwardedFacts } from '../routing/forwarded.js';
 import type { Logger } from '../log.js';
 import { checkHead, dropUnderscoreHeaders, guardBody, isRefusedConnection, limitsFor, refuse } from './request-limits.js';
 import { RuntimeEvents } from './events.js';
@@ -177,9 +178,16 @@ export class ScriptAliasRuntime {
     }
     // The socket says HTTPS or not and which listener (port) took the request; a trusted proxy may say more.
     const socket = req.socket as TLSSocket;
-    const { facts: client, strip } = generation.forwarding.facts(socket.remoteAddress ?? '', socket.encrypted === true, socket.localPort ?? 0, req.headers);
-    for (const name of strip) dropHeader(req, name);
-    if (client.host !== null) setHeader(req, 'host', client.host);
+    let client: ForwardedFacts;
+    if (generation.forwarding.active) {
+      const forwarded = generation.forwarding.facts(socket.remoteAddress ?? '', socket.encrypted === true, socket.localPort ?? 0, req.headers);
+      client = forwarded.facts;
+      for (const name of forwarded.strip) dropHeader(req, name);
+      if (client.host !== null) setHeader(req, 'host', client.host);
+    } else {
+      // The common case, kept cheap: no forwarding header is trusted, so the socket's facts stand.
+      client = { remoteAddr: socket.remoteAddress ?? '', urlScheme: socket.encrypted === true ? 'https' : 'http', serverPort: socket.localPort ?? 0, host: null };
+    }
     const job = buildJob(target, req, this.#factsFor(generation, target.processGroup, target.runtime), client, reqId);
     if (typeof job === 'string') {
       this.#fail(res, job, reqId, 'path is not valid UTF-8 for a JS script');

@@ -16,12 +16,21 @@ export interface FailureSink {
 export interface RunCounters {
   inFlight: number;
   served: number;
+  /** Responses not yet closed, for an executor that must wait for or cut them (inline). */
+  live?: Set<ServerResponse>;
+  /** Called when `live` empties. */
+  onIdle?: () => void;
 }
 
 export function runScript(cache: ScriptCache, job: ScriptJob, req: IncomingMessage, res: ServerResponse, report: FailureSink, counters?: RunCounters): void {
   if (counters) {
     counters.inFlight++;
-    res.once('close', () => { counters.inFlight--; counters.served++; });
+    counters.live?.add(res);
+    res.once('close', () => {
+      counters.inFlight--;
+      counters.served++;
+      if (counters.live?.delete(res) === true && counters.live.size === 0) counters.onIdle?.();
+    });
   }
   const fail = (err: unknown, fallback: ErrorCode): void => {
     const code = isScriptAliasError(err) ? err.code : fallback;
