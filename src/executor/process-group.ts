@@ -89,7 +89,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
     const wasCurrent = workers.includes(worker);
     if (wasCurrent) workers.splice(workers.indexOf(worker), 1);
     draining.delete(worker);
-    const line = { code: 'SA_EVT_WORKER_EXIT', pid: worker.pid, exitCode: code, signal, expected: !wasCurrent };
+    const line = { code: 'SA_EVT_WORKER_EXIT', workerPid: worker.pid, exitCode: code, signal, expected: !wasCurrent };
     if (wasCurrent && life.open) log.error(line, 'worker died'); else log.info(line, 'worker stopped');
     if (!wasCurrent || !life.open) return;
     countRestart('crash');
@@ -106,7 +106,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
   /** Replace `worker` gracefully: its replacement becomes ready first, then it drains and stops. */
   function recycle(worker: WorkerProcess, reason: RestartReason, stopTakingNow = false): void {
     if (!workers.includes(worker) || !life.open) return;
-    log.info({ code: 'SA_EVT_WORKER_RECYCLE', pid: worker.pid, reason }, 'recycling worker');
+    log.info({ code: 'SA_EVT_WORKER_RECYCLE', workerPid: worker.pid, reason }, 'recycling worker');
     countRestart(reason);
     const retire = (): void => {
       const index = workers.indexOf(worker);
@@ -169,7 +169,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
     const socket = worker.socketFor(p.job.applicationGroup);
     if (typeof socket === 'string') forward(worker, p, socket);
     else socket.then((path) => forward(worker, p, path), (err: unknown) => {
-      log.error({ code: 'SA_ERR_WORKER_START_FAILED', pid: worker.pid, appGroup: p.job.applicationGroup, err: errObject(err) }, 'application group unavailable');
+      log.error({ code: 'SA_ERR_WORKER_START_FAILED', workerPid: worker.pid, appGroup: p.job.applicationGroup, err: errObject(err) }, 'application group unavailable');
       sendError(p.res, 'SA_ERR_SCRIPT_CRASHED', p.job.reqId);
       finished(worker, 'crashed');
     });

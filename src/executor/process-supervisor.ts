@@ -68,7 +68,8 @@ export class WorkerProcess {
       env.PYTHONUNBUFFERED = '1';
       this.#child = spawn(settings.python, [options.workerEntry.python], { cwd, env, stdio, serialization: 'json', ...ids });
     }
-    this.#log = options.log.child({ pid: this.#child.pid, slot: this.slot });
+    // workerPid, not pid: pino writes the proxy's own pid as `pid` on every line (one key, one meaning).
+    this.#log = options.log.child({ workerPid: this.#child.pid, slot: this.slot });
     for (const stream of [this.#child.stdout, this.#child.stderr]) {
       if (stream) createInterface({ input: stream }).on('line', (line) => this.#log.info({ stream: stream === this.#child.stdout ? 'stdout' : 'stderr' }, line));
     }
