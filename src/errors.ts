@@ -80,7 +80,7 @@ export const EVENT_CATALOGUE = {
   SA_EVT_WORKER_SPAWN: { summary: 'a worker process was started (group, pid, runtime)' },
   SA_EVT_WORKER_READY: { summary: 'a worker process ran its preloads and takes requests' },
   SA_EVT_WORKER_EXIT: { summary: 'a worker process exited (code, signal; expected or not)' },
-  SA_EVT_WORKER_RECYCLE: { summary: 'a worker process is being replaced (maximumRequests, requestTimeout, intervals, script change)' },
+  SA_EVT_WORKER_RECYCLE: { summary: 'a worker process or isolate thread is being replaced (maximumRequests, maximumMemory, memoryLimit, requestTimeout, intervals, script change)' },
   SA_EVT_WSGI_ERRORS: { summary: 'a line a WSGI application wrote to `wsgi.errors`' },
   SA_EVT_HEADERS_DROPPED: { summary: 'request headers whose name has `_` were dropped before a Python script (they would spoof a CGI name; as Apache and gunicorn), logged at debug with a count' },
 } as const satisfies Record<string, CatalogueEntry>;

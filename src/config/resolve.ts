@@ -49,6 +49,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
     threads: group.threads,
     runtime: group.runtime ?? defaultRuntime,
     maximumRequests: group.maximumRequests,
+    maximumMemory: group.maximumMemory,
     requestTimeout: group.requestTimeout ?? defaultTimeout,
     queueTimeout: group.queueTimeout,
     listenBacklog: group.listenBacklog,
@@ -195,7 +196,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
     file, proxy: { port, host, ssl, redbird }, routes, trust, requestReadTimeout,
     defaults: {
       processGroup: parseOrGlobal(defaultProcess, env), applicationGroup: parseOrGlobal(defaultApplication, env),
-      runtime: defaultRuntime, requestTimeout: defaultTimeout, limits: pickLimits(block.defaults) as RequestLimits,
+      runtime: defaultRuntime, requestTimeout: defaultTimeout, memoryLimit: block.defaults.memoryLimit, limits: pickLimits(block.defaults) as RequestLimits,
     },
     globalPython,
     processGroups, server, virtualHosts, python, scriptReloading,

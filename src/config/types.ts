@@ -32,6 +32,7 @@ export interface ResolvedProcessGroup {
   readonly threads: number;
   readonly runtime: Runtime;
   readonly maximumRequests: number;      // 0 = never
+  readonly maximumMemory: number;        // MiB of RSS per worker process, 0 = no limit
   readonly requestTimeout: number;       // seconds, 0 = none; default defaults.requestTimeout
   readonly queueTimeout: number;         // seconds, 0 = none
   readonly listenBacklog: number;
@@ -171,6 +172,8 @@ export interface ResolvedConfig {
     readonly runtime: Runtime;
     /** Seconds, 0 = none: the global process group's deadline and each named group's default. */
     readonly requestTimeout: number;
+    /** MiB of V8 old-generation heap per isolate thread of the global group, 0 = V8's default. */
+    readonly memoryLimit: number;
     /** Server-level request limits (the schema's defaults unless set). */
     readonly limits: RequestLimits;
   };

@@ -3,6 +3,8 @@
 // Requests reach a thread over its Unix socket through the HTTP bridge, bodies streamed both ways.
 // Past requestTimeout a request gets 504 and its thread is terminated (it may spin in a CPU loop) and
 // replaced on the next request; the thread's other in-flight requests get 502 as its streams close.
+// A thread killed by its heap limit (defaults.memoryLimit) is replaced the same way; its in-flight
+// requests get 503 (SA_ERR_POOL_UNAVAILABLE): the isolate was overloaded, the script did not crash.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Executor, ExecutorStatus } from './executor.js';
 import { ManagedExecutor } from './lifecycle.js';
@@ -19,6 +21,7 @@ import { MuxPool } from '../protocol/connection-pool.js';
 import { sendError } from '../http-error.js';
 import { isScriptAliasError } from '../errors.js';
 import { GLOBAL_GROUP } from '../constants.js';
+import type { ExecutorHooks, RestartReason } from './events.js';
 
 export interface IsolatePoolOptions {
   readonly log: Logger;
@@ -26,15 +29,36 @@ export interface IsolatePoolOptions {
   readonly preload: readonly PreloadEntry[];
   /** Deadline per request in ms; 0 = none. */
   readonly requestTimeoutMs?: number;
+  /** MiB of V8 old-generation heap per thread; 0 or absent = V8's default. */
+  readonly memoryLimitMb?: number;
+  /** Told of restarts (metrics). */
+  readonly hooks?: ExecutorHooks;
 }
+
+/** How long a request whose thread connection broke waits to learn whether the heap limit killed it. */
+const FATE_WAIT_MS = 2_000;
 
 export function createIsolatePool(options: IsolatePoolOptions): Executor {
   const { log } = options;
-  const realms = createThreadRealms({ socketDir: options.socketDir, onLog: (m) => logWorkerMessage(log, m) });
   const pools = new Map<string, MuxPool>();
   let inFlight = 0;
   let served = 0;
   let restarts = 0;
+  const restartsByReason: Partial<Record<RestartReason, number>> = {};
+  const realms = createThreadRealms({
+    socketDir: options.socketDir, onLog: (m) => logWorkerMessage(log, m), memoryLimitMb: options.memoryLimitMb ?? 0,
+    onExit: (realm, fate) => {
+      // Its connections are dead: the next request gets a fresh thread and a fresh pool.
+      pools.get(realm.socketPath)?.destroy();
+      pools.delete(realm.socketPath);
+      if (fate !== 'memory') return;
+      restarts++;
+      restartsByReason.memory = (restartsByReason.memory ?? 0) + 1;
+      options.hooks?.restart(GLOBAL_GROUP, 'memory');
+      log.warn({ code: 'SA_EVT_WORKER_RECYCLE', appGroup: realm.applicationGroup, threadId: realm.threadId, reason: 'memory', memoryLimitMb: options.memoryLimitMb },
+        'application group thread ran out of memory (memoryLimit); replaced on the next request');
+    },
+  });
   // Kept for the thread that replaces a retired or dead one: it preloads as the first one did.
   const preloadsOf = new Map<string, PreloadEntry[]>();
   for (const entry of options.preload) preloadsOf.set(entry.applicationGroup, [...(preloadsOf.get(entry.applicationGroup) ?? []), entry]);
@@ -49,7 +73,9 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
   };
   const forward = (realm: ThreadRealm, job: ScriptJob, req: IncomingMessage, res: ServerResponse): void => {
     inFlight++;
-    forwardRequest(req, res, job, { pool: poolFor(realm) }, { timeoutMs: options.requestTimeoutMs ?? 0, log }, (outcome) => {
+    const lost = async (): Promise<'SA_ERR_SCRIPT_CRASHED' | 'SA_ERR_POOL_UNAVAILABLE'> =>
+      (await realms.fate(realm, FATE_WAIT_MS)) === 'memory' ? 'SA_ERR_POOL_UNAVAILABLE' : 'SA_ERR_SCRIPT_CRASHED';
+    forwardRequest(req, res, job, { pool: poolFor(realm) }, { timeoutMs: options.requestTimeoutMs ?? 0, log, ...(options.memoryLimitMb ? { lost } : {}) }, (outcome) => {
       inFlight--;
       served++;
       if (outcome === 'timeout') retire(realm, job.reqId);
@@ -58,6 +84,7 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
   const retire = (realm: ThreadRealm, reqId: string): void => {
     if (realms.ready(realm.applicationGroup) !== realm) return; // replaced already (an earlier timeout)
     restarts++;
+    restartsByReason.timeout = (restartsByReason.timeout ?? 0) + 1;
     log.info({ code: 'SA_EVT_WORKER_RECYCLE', appGroup: realm.applicationGroup, threadId: realm.threadId, reason: 'requestTimeout', reqId },
       'terminating application group thread');
     realms.retire(realm).catch((err: unknown) => log.warn({ err, appGroup: realm.applicationGroup }, 'terminating a thread failed'));
@@ -84,6 +111,7 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
     status(state): ExecutorStatus {
       return {
         kind: 'isolate', processGroup: GLOBAL_GROUP, runtime: 'node', state, inFlight, queued: 0, served, restarts,
+        restartsByReason: { ...restartsByReason },
         processes: [{ pid: process.pid, slot: 0, state: state === 'ready' ? 'ready' : 'starting', inFlight, served,
           rssBytes: process.memoryUsage.rss(), appGroups: realms.groups() }],
       };

@@ -1,7 +1,7 @@
 // A named process group (mod_wsgi daemon mode): a warm pool of `processes` workers, each taking up to
 // `threads` requests at once. This module is the dispatcher (least busy ready process with a free
 // slot, bounded FIFO queue, 503 when full or past queueTimeout) and the pool's lifecycle policy
-// (respawn with back-off, graceful recycle after maximumRequests / requestTimeout / intervals).
+// (respawn with back-off, graceful recycle after maximumRequests / maximumMemory / requestTimeout / intervals).
 // Spawning and talking to one process is process-supervisor.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Executor, ExecutorStatus } from './executor.js';
@@ -39,6 +39,9 @@ interface Pending {
 
 /** A process that dies this soon after it started counts as a failed start (back-off applies). */
 const EARLY_DEATH_MS = 2_000;
+/** maximumMemory: RSS is read at most this often per process after a finished request, and on a timer. */
+const MEMORY_AFTER_REQUEST_MS = 100;
+const MEMORY_TIMER_MS = 1_000;
 const MAX_BACKOFF_MS = 10_000;
 
 export function createProcessGroup(options: ProcessGroupOptions): Executor {
@@ -60,6 +63,9 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
   let served = 0;
   let earlyDeaths = 0;
   let queueTimer: NodeJS.Timeout | undefined;
+  let memoryTimer: NodeJS.Timeout | undefined;
+  const maxRssBytes = settings.maximumMemory * 1024 * 1024;
+  const memoryReadAt = new WeakMap<WorkerProcess, number>();
   const gracefulMs = settings.gracefulTimeout * 1000;
   const killAfterMs = settings.shutdownTimeout * 1000;
 
@@ -104,9 +110,9 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
   }
 
   /** Replace `worker` gracefully: its replacement becomes ready first, then it drains and stops. */
-  function recycle(worker: WorkerProcess, reason: RestartReason, stopTakingNow = false): void {
+  function recycle(worker: WorkerProcess, reason: RestartReason, stopTakingNow = false, detail: Record<string, number> = {}): void {
     if (!workers.includes(worker) || !life.open) return;
-    log.info({ code: 'SA_EVT_WORKER_RECYCLE', workerPid: worker.pid, reason }, 'recycling worker');
+    log.info({ code: 'SA_EVT_WORKER_RECYCLE', workerPid: worker.pid, reason, ...detail }, 'recycling worker');
     countRestart(reason);
     const retire = (): void => {
       const index = workers.indexOf(worker);
@@ -149,6 +155,15 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
     }
   }
 
+  /** maximumMemory: a process over it stops taking requests now and is replaced once its in-flight ones finish. */
+  function checkMemory(worker: WorkerProcess, now: number): void {
+    if (maxRssBytes === 0 || worker.state !== 'ready' || !workers.includes(worker)) return;
+    memoryReadAt.set(worker, now);
+    const rss = worker.rssBytes();
+    if (rss === null || rss <= maxRssBytes) return;
+    recycle(worker, 'memory', true, { rssBytes: rss, maximumMemory: settings.maximumMemory });
+  }
+
   function pick(): WorkerProcess | undefined {
     let best: WorkerProcess | undefined;
     for (const w of workers) {
@@ -186,6 +201,8 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
     served++;
     worker.lastActivity = Date.now();
     if (outcome === 'timeout') recycle(worker, 'timeout', true);
+    // A /proc read per request would cost at high rates: at most one per MEMORY_AFTER_REQUEST_MS.
+    else if (maxRssBytes > 0 && worker.lastActivity - (memoryReadAt.get(worker) ?? 0) >= MEMORY_AFTER_REQUEST_MS) checkMemory(worker, worker.lastActivity);
     if (draining.has(worker) && worker.inFlight === 0) void worker.shutdown(0, killAfterMs);
     pump();
   }
@@ -207,6 +224,13 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
       if (settings.queueTimeout > 0) {
         queueTimer = setInterval(() => queue.expire(Date.now(), (p) => refuse(p, 'SA_ERR_POOL_QUEUE_TIMEOUT')), Math.min(settings.queueTimeout * 250, 250));
         queueTimer.unref();
+      }
+      if (maxRssBytes > 0) {
+        memoryTimer = setInterval(() => {
+          const now = Date.now();
+          for (const w of [...workers]) checkMemory(w, now);
+        }, MEMORY_TIMER_MS);
+        memoryTimer.unref();
       }
       const results = await Promise.allSettled(workers.map((w) => w.ready));
       if (results.every((r) => r.status === 'rejected')) {
@@ -242,6 +266,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
     },
     async drain() {
       if (queueTimer) clearInterval(queueTimer);
+      if (memoryTimer) clearInterval(memoryTimer);
       // Queued requests still get served by the processes before they stop.
       await waitUntil(() => queue.length === 0 || workers.every((w) => w.state === 'stopped'), gracefulMs);
       for (const p of queue.drain()) refuse(p, 'SA_ERR_POOL_UNAVAILABLE');
@@ -254,6 +279,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
     },
     async stop() {
       if (queueTimer) clearInterval(queueTimer);
+      if (memoryTimer) clearInterval(memoryTimer);
       for (const p of queue.drain()) refuse(p, 'SA_ERR_POOL_UNAVAILABLE');
       const all = [...workers, ...draining];
       for (const w of all) w.kill();

@@ -21,6 +21,12 @@ export interface ForwardTarget {
 
 export type ForwardOutcome = 'ok' | 'crashed' | 'timeout' | 'client-aborted';
 
+/**
+ * Which error a request whose worker connection broke before an answer gets, when the caller can
+ * tell better than 502 (an isolate killed by its heap limit: 503). May wait a little for the cause.
+ */
+export type LostAnswer = () => Promise<'SA_ERR_SCRIPT_CRASHED' | 'SA_ERR_POOL_UNAVAILABLE'>;
+
 /** Request headers never forwarded: hop-by-hop, proxy credentials, and Expect (we answer 100-continue). */
 const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
   'proxy-authorization', 'proxy-authenticate', 'expect', 'content-length', JOB_HEADER]);
@@ -61,8 +67,9 @@ class Exchange {
   #settled = false;
   #paused = false;
   readonly #h2: boolean;
+  readonly #lost: LostAnswer | undefined;
 
-  constructor(req: IncomingMessage, res: ServerResponse, job: ScriptJob, pool: StreamPool, log: Logger, resolve: (o: ForwardOutcome) => void) {
+  constructor(req: IncomingMessage, res: ServerResponse, job: ScriptJob, pool: StreamPool, log: Logger, resolve: (o: ForwardOutcome) => void, lost?: LostAnswer) {
     this.#req = req;
     this.#res = res;
     this.#job = job;
@@ -71,6 +78,7 @@ class Exchange {
     this.#resolve = resolve;
     this.#socket = pool.acquire();
     this.#h2 = isHttp2(req);
+    this.#lost = lost;
   }
 
   start(timeoutMs: number): void {
@@ -306,6 +314,17 @@ class Exchange {
     if (this.#state !== 'until-close') {
       this.#log.error({ code: 'SA_ERR_SCRIPT_CRASHED', reqId: this.#job.reqId, err: errObject(err ?? 'Error: connection closed') }, 'worker connection lost');
     }
+    if (this.#lost && this.#state !== 'until-close' && !this.#res.headersSent) {
+      this.#state = 'done';
+      this.#detach();
+      this.#socket.destroy();
+      const reqId = this.#job.reqId;
+      void this.#lost().catch(() => 'SA_ERR_SCRIPT_CRASHED' as const).then((code) => {
+        sendError(this.#res, code, reqId);
+        this.#settle('crashed');
+      });
+      return;
+    }
     this.#abort('crashed', 'SA_ERR_SCRIPT_CRASHED');
   }
 
@@ -330,7 +349,7 @@ class Exchange {
 }
 
 export function forwardRequest(req: IncomingMessage, res: ServerResponse, job: ScriptJob, target: ForwardTarget,
-  options: { readonly timeoutMs: number; readonly log: Logger }, onDone: (outcome: ForwardOutcome) => void): void {
+  options: { readonly timeoutMs: number; readonly log: Logger; readonly lost?: LostAnswer }, onDone: (outcome: ForwardOutcome) => void): void {
   // A callback, not a promise: no microtask hop between an answer and the next queued request.
-  new Exchange(req, res, job, target.pool, options.log, onDone).start(options.timeoutMs);
+  new Exchange(req, res, job, target.pool, options.log, onDone, options.lost).start(options.timeoutMs);
 }

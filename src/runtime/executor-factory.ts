@@ -38,7 +38,8 @@ export async function createExecutor(planned: PlannedExecutor, context: FactoryC
     case 'isolate': {
       const socketDir = context.nextSocketDir();
       await mkdir(socketDir, { recursive: true, mode: 0o700 });
-      return createIsolatePool({ log, socketDir, preload: planned.preload, requestTimeoutMs: planned.requestTimeout * 1000 });
+      return createIsolatePool({ log, socketDir, preload: planned.preload, requestTimeoutMs: planned.requestTimeout * 1000, memoryLimitMb: planned.memoryLimit,
+        ...(context.hooks ? { hooks: context.hooks } : {}) });
     }
     case 'pool': {
       if (!planned.settings) throw new ScriptAliasError('SA_ERR_CONFIG_UNKNOWN_GROUP', `no settings for process group ${key.processGroup}`);

@@ -6,7 +6,7 @@ import type { Executor } from '../executor/executor.js';
 import type { AliasTable } from '../routing/alias-table.js';
 import { buildAliasTable } from '../routing/alias-table.js';
 import { executorKeyId, type ExecutorKey } from '../executor/select.js';
-import { planExecutors, groupSettings, globalDeadline, type PlannedExecutor } from './plan.js';
+import { planExecutors, groupSettings, globalDeadline, isolateMemoryLimit, type PlannedExecutor } from './plan.js';
 import type { GroupRegistry } from './group-registry.js';
 import { ScriptAliasError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -85,7 +85,7 @@ export async function buildGeneration(config: ResolvedConfig, options: BuildOpti
 
   async function startLazy(key: ExecutorKey, id: string): Promise<Executor> {
     const settings = key.kind === 'pool' ? groupSettings(config, key.processGroup, key.runtime) : null;
-    const planned: PlannedExecutor = { id, key, settings, preload: [], requestTimeout: globalDeadline(config, key) };
+    const planned: PlannedExecutor = { id, key, settings, preload: [], requestTimeout: globalDeadline(config, key), memoryLimit: isolateMemoryLimit(config, key) };
     try {
       const got = await registry.acquire(planned);
       if (released) {

@@ -15,11 +15,18 @@ export interface PlannedExecutor {
   readonly preload: readonly PreloadEntry[];
   /** Deadline in seconds (0 = none) of the inline and isolate executors; pools read theirs from settings. */
   readonly requestTimeout: number;
+  /** MiB of V8 heap per isolate thread (defaults.memoryLimit; 0 = V8's default); 0 for other executors. */
+  readonly memoryLimit: number;
 }
 
 export function groupSettings(config: ResolvedConfig, processGroup: string, runtime: Runtime): ResolvedProcessGroup | null {
   if (processGroup === GLOBAL_GROUP) return runtime === 'python' ? config.globalPython : null;
   return config.processGroups[processGroup] ?? null;
+}
+
+/** The isolates' heap limit in MiB (0 = none): only the isolate executor has one. */
+export function isolateMemoryLimit(config: ResolvedConfig, key: ExecutorKey): number {
+  return key.kind === 'isolate' ? config.defaults.memoryLimit : 0;
 }
 
 /** The global process group's deadline, for the executors that have no group settings. */
@@ -40,7 +47,7 @@ export function planExecutors(config: ResolvedConfig): Map<string, PlannedExecut
     let entry = plan.get(id);
     if (!entry) {
       const settings = key.kind === 'pool' ? groupSettings(config, key.processGroup, key.runtime) : null;
-      entry = { id, key, settings, preload: [], requestTimeout: globalDeadline(config, key) };
+      entry = { id, key, settings, preload: [], requestTimeout: globalDeadline(config, key), memoryLimit: isolateMemoryLimit(config, key) };
       plan.set(id, entry);
     }
     return entry;
@@ -83,5 +90,5 @@ export function planExecutors(config: ResolvedConfig): Map<string, PlannedExecut
 
 /** A fingerprint of everything that makes two executors interchangeable (reload keeps equal ones). */
 export function fingerprint(planned: PlannedExecutor): string {
-  return JSON.stringify([planned.key, planned.settings, planned.preload, planned.requestTimeout]);
+  return JSON.stringify([planned.key, planned.settings, planned.preload, planned.requestTimeout, planned.memoryLimit]);
 }

@@ -31,19 +31,40 @@ export interface ThreadRealms {
    * request to its application group starts a fresh thread. No-op when it was replaced already.
    */
   retire(realm: ThreadRealm): Promise<void>;
+  /**
+   * How `realm`'s thread ended: 'memory' when it died of its heap limit (ERR_WORKER_OUT_OF_MEMORY),
+   * 'other' when it ended otherwise, 'unknown' when it still runs after `waitMs`.
+   */
+  fate(realm: ThreadRealm, waitMs: number): Promise<ThreadFate>;
   close(gracefulMs: number): Promise<void>;
   destroy(): Promise<void>;
 }
 
+export type ThreadFate = 'memory' | 'other' | 'unknown';
+
+export interface ThreadRealmsOptions {
+  readonly socketDir: string;
+  readonly onLog: (message: LogMessage) => void;
+  /** MiB of V8 old-generation heap per thread (worker resourceLimits); 0 or absent = V8's default. */
+  readonly memoryLimitMb?: number;
+  /** Told when a thread ends (its socket is dead from then on). */
+  readonly onExit?: (realm: ThreadRealm, fate: ThreadFate) => void;
+}
+
 interface Entry {
   readonly worker: Worker;
+  /** Settles when the thread has ended; 'memory' when its heap limit killed it. */
+  readonly ended: Promise<ThreadFate>;
   readonly started: Promise<ThreadRealm>;
   realm: ThreadRealm | null;
   retired: boolean;
 }
 
-export function createThreadRealms(options: { socketDir: string; onLog: (message: LogMessage) => void }): ThreadRealms {
+export function createThreadRealms(options: ThreadRealmsOptions): ThreadRealms {
   const entries = new Map<string, Entry>();
+  // A realm outlives its entry (a request may still hold it): its end is looked up here.
+  const endOf = new WeakMap<ThreadRealm, Promise<ThreadFate>>();
+  const resourceLimits = options.memoryLimitMb ? { maxOldGenerationSizeMb: options.memoryLimitMb } : undefined;
   let closing = false;
   let seq = 0;
 
@@ -53,30 +74,40 @@ export function createThreadRealms(options: { socketDir: string; onLog: (message
     // A fresh path per thread: a terminated thread's libuv unlinks its socket path as it closes, which
     // must not remove the socket of the thread that replaces it.
     const socketPath = path.join(options.socketDir, `t-${process.pid}-${name}-${++seq}.sock`);
-    const worker = new Worker(threadEntry, { workerData: { socketPath, applicationGroup, preload } });
+    const worker = new Worker(threadEntry, { workerData: { socketPath, applicationGroup, preload }, ...(resourceLimits && { resourceLimits }) });
     worker.unref();
+    let outOfMemory = false;
+    const ended = new Promise<ThreadFate>((resolve) => worker.once('exit', () => resolve(outOfMemory ? 'memory' : 'other')));
     const started = new Promise<ThreadRealm>((resolve, reject) => {
       worker.on('message', (message: { type: 'ready'; preloads?: PreloadResult[] } | LogMessage) => {
         if (message.type === 'ready') {
           const realm = { applicationGroup, socketPath, threadId: worker.threadId, preloads: message.preloads ?? [] };
           entry.realm = realm;
+          endOf.set(realm, ended);
           resolve(realm);
         } else if (message.type === 'log') {
           options.onLog(message);
         }
       });
       worker.once('error', (err) => {
+        if ((err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+          outOfMemory = true;
+          // Not a failure of ours to log here: the owner hears of it through onExit (and logs it).
+          reject(new ScriptAliasError('SA_ERR_POOL_UNAVAILABLE', `thread for application group ${applicationGroup} ran out of memory`, { cause: err }));
+          return;
+        }
         options.onLog({ type: 'log', level: 'error', code: 'SA_ERR_WORKER_START_FAILED', msg: 'application group thread failed', appGroup: applicationGroup, err: err.stack ?? String(err) });
         reject(new ScriptAliasError('SA_ERR_WORKER_START_FAILED', `thread for application group ${applicationGroup} failed`, { cause: err }));
       });
       worker.once('exit', (code) => {
         if (entries.get(applicationGroup) === entry) entries.delete(applicationGroup);
-        if (!closing && !entry.retired && code !== 0) options.onLog({ type: 'log', level: 'error', code: 'SA_ERR_SCRIPT_CRASHED', msg: `application group thread exited with ${code}`, appGroup: applicationGroup });
+        if (entry.realm) options.onExit?.(entry.realm, outOfMemory ? 'memory' : 'other');
+        if (!closing && !entry.retired && !outOfMemory && code !== 0) options.onLog({ type: 'log', level: 'error', code: 'SA_ERR_SCRIPT_CRASHED', msg: `application group thread exited with ${code}`, appGroup: applicationGroup });
         reject(new ScriptAliasError('SA_ERR_WORKER_START_FAILED', `thread for application group ${applicationGroup} exited`));
       });
     });
     started.catch(() => undefined);
-    const entry: Entry = { worker, started, realm: null, retired: false };
+    const entry: Entry = { worker, ended, started, realm: null, retired: false };
     entries.set(applicationGroup, entry);
     return entry;
   };
@@ -97,6 +128,15 @@ export function createThreadRealms(options: { socketDir: string; onLog: (message
       entries.delete(realm.applicationGroup);
       await entry.worker.terminate();
       rmSync(realm.socketPath, { force: true });
+    },
+    async fate(realm, waitMs) {
+      const ended = endOf.get(realm);
+      if (!ended) return 'unknown';
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<ThreadFate>((resolve) => { timer = setTimeout(() => resolve('unknown'), waitMs); timer.unref(); });
+      const fate = await Promise.race([ended, late]);
+      clearTimeout(timer);
+      return fate;
     },
     async close(gracefulMs) {
       closing = true;
