@@ -12,15 +12,23 @@ import { readTimeoutGuard } from './read-timeout.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import { serializeError, ConfigError, formatIssue } from '../src/errors.js';
 import { AccessLog } from '../src/ops/access-log.js';
+import type { ProxyConfig } from '../src/config/schema-types.js';
 
 export { ScriptAliasError, ConfigError, isScriptAliasError, formatIssue, ERROR_CATALOGUE, WARNING_CATALOGUE, EVENT_CATALOGUE } from '../src/errors.js';
 export type { ErrorCode, ConfigIssue, SerializedError } from '../src/errors.js';
 export type { ResolvedConfig } from '../src/config/types.js';
 export type { ReloadReport, RuntimeStatus } from '../src/runtime/runtime.js';
 export type { RuntimeEvents, RequestEvent } from '../src/runtime/events.js';
+// The config as written (generated from schema/ by scripts/schema-types.js) and what a script sees.
+export type {
+  ProxyConfig, ScriptAliasConfig, ProcessGroupConfig, VirtualHostConfig, TlsListenerConfig,
+  ScriptAliasEntry, ScriptAliasDirective, StaticAlias, ScriptDirectory,
+} from '../src/config/schema-types.js';
+/** What `req.scriptAlias` holds in a script (WSGI-like facts: SCRIPT_NAME, PATH_INFO, groups, scheme…). */
+export type { ScriptAliasFacts as ScriptAliasInfo } from '../src/script/request-shape.js';
 
 /** A config: the path of a proxy.json file, or its parsed content (paths relative to `baseDir`). */
-export type ConfigSource = string | Readonly<Record<string, unknown>>;
+export type ConfigSource = string | ProxyConfig;
 
 export interface ScriptAliasOptions {
   /** pino logger; default: silent. */

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig, ConfigError, type ConfigIssue } from '../../plugin/index.js';
+import { loadConfig, ConfigError, type ConfigIssue, type ConfigSource } from '../../plugin/index.js';
 import { scanJson } from '../../src/config/json-scan.js';
 import { repoRoot } from '../helpers/paths.js';
 import { tempDir } from '../helpers/proxy.js';
@@ -67,7 +67,7 @@ test('5 000 levels deep: SA_ERR_CONFIG_JSON at the line:column of the first too-
 test('a deep or cyclic inline object config: a coded issue, not a crash', async (t) => {
   let deep: unknown = 1;
   for (let i = 0; i < 5000; i += 1) deep = { k: deep };
-  const err = await t.throwsAsync(loadConfig({ proxy: { x: deep } }), { instanceOf: ConfigError });
+  const err = await t.throwsAsync(loadConfig({ proxy: { x: deep } } as ConfigSource) /* untyped on purpose: runtime checks */, { instanceOf: ConfigError });
   t.is(err!.issues[0]!.code, 'SA_ERR_CONFIG_JSON');
   t.true(err!.issues[0]!.pointer.startsWith('/proxy/x/k/k'));
   const cyclic: Record<string, unknown> = { proxy: { port: 0 } };
