@@ -123,6 +123,11 @@ export interface ScriptAliasConfig {
      */
     requestTimeout?: number;
     /**
+     * MiB of V8 old-generation heap each isolate (worker thread of the global process group) may use: an isolate over it dies and is replaced on the next request, its in-flight requests get 503 (SA_ERR_POOL_UNAVAILABLE), the proxy stays up; 0 = V8's default.
+     * @default 0
+     */
+    memoryLimit?: number;
+    /**
      * Apache's LimitRequestBody: most bytes a request body may have; a larger Content-Length gets 413 before the script runs, a chunked body is cut (413, connection closed) as soon as it passes; 0 = no limit. Server level: an alias, process group or virtual host may set its own (the alias wins, then the group, then the virtual host).
      * @default 1073741824
      */
@@ -252,6 +257,11 @@ export interface ProcessGroupConfig {
    * @default 0
    */
   maximumRequests?: number;
+  /**
+   * MiB of resident memory (RSS) a worker process may use: one over it stops taking new requests, finishes its in-flight ones and is replaced (restart reason memory); checked every second and after finished requests; 0 = no limit.
+   * @default 0
+   */
+  maximumMemory?: number;
   /** Seconds a request may run before it gets 504 and its process is recycled; 0 = no limit. Default: defaults.requestTimeout (so the schema gives it no default). */
   requestTimeout?: number;
   /**
