@@ -15,6 +15,7 @@ import { findPython } from '../helpers/python.js';
 import { makeCertificate, httpsGet } from '../helpers/tls.js';
 import { waitFor } from '../helpers/events.js';
 import { repoRoot } from '../helpers/paths.js';
+import { EXECUTORS, sixAliases, sixGroups } from '../helpers/executors.js';
 
 const python = findPython();
 // The proxy runs in this process: Node warns here when an h2 answer carries an HTTP/1-only construct.
@@ -60,15 +61,6 @@ def application(environ, start_response):
     return [body]
 `;
 
-const EXECUTORS = [
-  { name: 'js inline', url: '/js-inline', runtime: 'js' },
-  { name: 'js isolate', url: '/js-isolate', runtime: 'js' },
-  { name: 'js named group', url: '/js-pool', runtime: 'js' },
-  { name: 'js named group app group', url: '/js-pool-app', runtime: 'js' },
-  { name: 'python global group', url: '/py-global', runtime: 'python' },
-  { name: 'python named group', url: '/py-pool', runtime: 'python' },
-] as const;
-
 interface H2Proxy {
   readonly proxy: TestProxy;
   readonly port: number;
@@ -83,15 +75,8 @@ async function startH2Proxy(t: ExecutionContext, extra: { files?: Record<string,
     proxy: { ssl: { port: 0, key: 'site.key', cert: 'site.crt', http2: true } },
     plugins: { scriptalias: {
       python,
-      processGroups: { jsg: { processes: 1, threads: 4 }, pyg: { processes: 1, threads: 4, runtime: 'python', python } },
-      scriptAlias: extra.aliases ?? [
-        { url: '/js-inline', path: 'app.js', processGroup: '%{GLOBAL}', applicationGroup: '%{GLOBAL}' },
-        { url: '/js-isolate', path: 'app.js', applicationGroup: 'iso' },
-        { url: '/js-pool', path: 'app.js', processGroup: 'jsg', applicationGroup: '%{GLOBAL}' },
-        { url: '/js-pool-app', path: 'app.js', processGroup: 'jsg', applicationGroup: 'app' },
-        { url: '/py-global', path: 'app.wsgi' },
-        { url: '/py-pool', path: 'app.wsgi', processGroup: 'pyg' },
-      ],
+      processGroups: sixGroups(python ?? 'python3'),
+      scriptAlias: extra.aliases ?? sixAliases('app.js', 'app.wsgi'),
     } },
   }, dir);
   const [port] = proxy.running.httpsPorts;

@@ -11,6 +11,7 @@ import { findPython } from '../helpers/python.js';
 import { repoRoot } from '../helpers/paths.js';
 import { makeCertificate, httpsGet } from '../helpers/tls.js';
 import { waitFor } from '../helpers/events.js';
+import { EXECUTORS, sixAliases, sixGroups } from '../helpers/executors.js';
 
 const python = findPython();
 const flaskPython = findPython(['flask']);
@@ -31,31 +32,6 @@ def application(environ, start_response):
     return [body]
 `;
 
-/** The six places a script can run: inline, isolate and a named group for JS; global and named for Python. */
-const EXECUTORS = [
-  { name: 'js inline', url: '/js-inline', runtime: 'js' },
-  { name: 'js isolate', url: '/js-isolate', runtime: 'js' },
-  { name: 'js named group', url: '/js-pool', runtime: 'js' },
-  { name: 'js named group app group', url: '/js-pool-app', runtime: 'js' },
-  { name: 'python global group', url: '/py-global', runtime: 'python' },
-  { name: 'python named group', url: '/py-pool', runtime: 'python' },
-] as const;
-
-function sixAliases(): unknown[] {
-  return [
-    { url: '/js-inline', path: 'report.js', processGroup: '%{GLOBAL}', applicationGroup: '%{GLOBAL}' },
-    { url: '/js-isolate', path: 'report.js', applicationGroup: 'iso' },
-    { url: '/js-pool', path: 'report.js', processGroup: 'jsg', applicationGroup: '%{GLOBAL}' },
-    { url: '/js-pool-app', path: 'report.js', processGroup: 'jsg', applicationGroup: 'app' },
-    { url: '/py-global', path: 'report.wsgi' },
-    { url: '/py-pool', path: 'report.wsgi', processGroup: 'pyg' },
-  ];
-}
-
-function groups(py: string): Record<string, unknown> {
-  return { jsg: { processes: 1, threads: 4 }, pyg: { processes: 1, threads: 4, runtime: 'python', python: py } };
-}
-
 test('every executor and runtime reports https on the TLS listener and http on the plain one; SNI picks the certificate', async (t) => {
   if (!python) { t.fail('no python3'); return; }
   const dir = tempDir(t);
@@ -65,9 +41,9 @@ test('every executor and runtime reports https on the TLS listener and http on t
   const proxy = await startProxy(t, {
     proxy: { ssl: { port: 0, key: 'default.key', cert: 'default.crt' } },
     plugins: { scriptalias: {
-      python, processGroups: groups(python),
+      python, processGroups: sixGroups(python),
       virtualHosts: [
-        { serverName: 'plain.test', scriptAlias: sixAliases() },
+        { serverName: 'plain.test', scriptAlias: sixAliases('report.js', 'report.wsgi') },
         { serverName: 'own.test', serverAliases: ['www.own.test'], ssl: { key: 'own.key', cert: 'own.crt' },
           scriptAlias: [{ url: '/who', path: 'own.js', processGroup: '%{GLOBAL}', applicationGroup: '%{GLOBAL}' }] },
       ],
@@ -129,15 +105,15 @@ test('forwarded headers count only from a trusted proxy address, and are dropped
   if (!python) { t.fail('no python3'); return; }
   const dir = tempDir(t);
   writeTree(dir, { 'report.js': JS_REPORTER, 'report.wsgi': PY_REPORTER });
-  const aliases = sixAliases();
+  const aliases = sixAliases('report.js', 'report.wsgi');
   const trusted = await startProxy(t, { plugins: { scriptalias: {
-    python, processGroups: groups(python), scriptAlias: aliases,
+    python, processGroups: sixGroups(python), scriptAlias: aliases,
     trustedProxies: ['127.0.0.0/8'], trustedProxyHeaders: ['X-Forwarded-Proto', 'X-Forwarded-For', 'X-Forwarded-Port'],
   } } }, dir);
   const untrustedDir = tempDir(t);
   writeTree(untrustedDir, { 'report.js': JS_REPORTER, 'report.wsgi': PY_REPORTER });
   const untrusted = await startProxy(t, { plugins: { scriptalias: {
-    python, processGroups: groups(python), scriptAlias: aliases,
+    python, processGroups: sixGroups(python), scriptAlias: aliases,
     trustedProxies: ['10.9.9.9', '192.168.0.0/16'], trustedProxyHeaders: ['X-Forwarded-Proto', 'X-Forwarded-For', 'X-Forwarded-Port'],
   } } }, untrustedDir);
   // A client behind two proxies (203.0.113.7 → 127.0.0.5 → us): the client is the last untrusted hop.
