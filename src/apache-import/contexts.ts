@@ -8,14 +8,11 @@ import { mappingIndex } from './mapping.js';
 import { importError } from './tokenize.js';
 import { DAEMON_OPTIONS, DAEMON_OPTIONS_UNMAPPED, SCRIPT_ALIAS_OPTIONS, daemonValue, onOff, optionWords } from './wsgi-options.js';
 import type { Report } from './report.js';
+import type { DirectiveEntry } from '../config/directive.js';
+import { LIMIT_KEYS as LIMITS } from '../config/limits.js';
 
-export interface AliasOut {
-  url: string;
-  path: string;
-  processGroup?: string;
-  applicationGroup?: string;
-  callableObject?: string;
-  passAuthorization?: boolean;
+/** A WSGIScriptAlias in our directive's terms (config/directive.ts), with the line it came from. */
+export interface AliasOut extends DirectiveEntry {
   readonly node: DirectiveNode;
 }
 
@@ -73,10 +70,7 @@ export interface Collected {
 const BUILTIN_MODULES = /^(wsgi|alias|dir|mime|ssl|authz_core|mpm_\w+|socache_shmcb|setenvif|filter|deflate|reqtimeout|env|negotiation|access_compat|authz_host|authn_core|authz_user|autoindex|status)_module$/;
 
 /** Apache's request limits → the proxy.json keys of the same name (server level → defaults). */
-const LIMIT_KEYS: Readonly<Record<string, string>> = {
-  limitrequestbody: 'limitRequestBody', limitrequestfields: 'limitRequestFields',
-  limitrequestfieldsize: 'limitRequestFieldSize', limitrequestline: 'limitRequestLine',
-};
+const LIMIT_KEYS: Readonly<Record<string, string>> = Object.fromEntries(LIMITS.map((key) => [key.toLowerCase(), key]));
 
 function newContext(node: SectionNode | null): Context {
   return { node, addresses: node ? [...node.args] : [], serverAliases: [], alias: [], scriptAlias: [], scriptDirectories: [], scopes: [], limits: {} };

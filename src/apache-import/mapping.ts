@@ -71,7 +71,7 @@ export const MAPPINGS: readonly Mapping[] = [
   { directive: 'Require (other), Order, Allow, Deny, Satisfy, Auth*', status: 'none', to: '—', why: AUTH },
   { directive: 'AllowOverride', status: 'same', to: '—', why: 'None: no .htaccess files are read (other values are reported)' },
   { directive: 'Options', status: 'none', to: '—', why: 'ExecCGI in a script folder is consumed; FollowSymLinks, Indexes, MultiViews have no setting: symlinks are followed only inside their root, folders are never listed' },
-  // Request limits: the security issue's limits do not exist yet
+  // Request limits: Apache's names, our keys (camelCase of the same words)
   { directive: 'LimitRequestBody, LimitRequestFields, LimitRequestFieldSize, LimitRequestLine', status: 'mapped', to: 'defaults.limitRequest*, virtualHosts[].limitRequest*', why: 'server level → defaults, in a virtual host → that host; inside <Directory>/<Location> reported (set them on the alias or group instead)' },
   { directive: 'LimitXMLRequestBody', status: 'none', to: '—', why: 'no XML body parsing here' },
   { directive: 'Timeout', status: 'none', to: '—', why: 'use requestTimeout on the process group or defaults' },
