@@ -135,8 +135,7 @@ export class ScriptAliasRuntime {
   /** One 'request' event when the answer is finished or cut off. */
   #observe(table: AliasTable, req: IncomingMessage, res: ServerResponse, group: string): void {
     const started = performance.now();
-    const host = (req.headers.host ?? '').replace(/:\d*$/, '').toLowerCase();
-    const vhost = (table.byHost.get(host) ?? table.fallback).serverName;
+    const vhost = pickContext(table, req.headers.host).serverName; // the same vhost rule as routing
     let done = false;
     const report = (): void => {
       if (done) return;
