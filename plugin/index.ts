@@ -3,7 +3,7 @@
 import type { Redbird } from 'redbird';
 import type { Server } from 'node:net';
 import path from 'node:path';
-import { loadConfigFile, resolveConfigObject } from '../src/config/index.js';
+import { loadConfigFile, loadConfigText, resolveConfigObject } from '../src/config/index.js';
 import { ScriptAliasRuntime, type ReloadReport, type RuntimeStatus } from '../src/runtime/runtime.js';
 import type { ResolvedConfig } from '../src/config/types.js';
 import type { RuntimeEvents } from '../src/runtime/events.js';
@@ -27,8 +27,17 @@ export type {
 /** What `req.scriptAlias` holds in a script (WSGI-like facts: SCRIPT_NAME, PATH_INFO, groups, scheme…). */
 export type { ScriptAliasFacts as ScriptAliasInfo } from '../src/script/request-shape.js';
 
-/** A config: the path of a proxy.json file, or its parsed content (paths relative to `baseDir`). */
-export type ConfigSource = string | ProxyConfig;
+/**
+ * A config as text with a name for where it came from (an etcd key, a cluster primary's copy): checked
+ * like a file (duplicate keys and syntax errors get line:column); relative paths resolve against
+ * `path.dirname(origin)`, so an origin of `/etc/scriptalias/etcd` anchors them in /etc/scriptalias.
+ */
+export class ConfigText {
+  constructor(readonly text: string, readonly origin: string) {}
+}
+
+/** A config: the path of a proxy.json file, its parsed content (paths relative to `baseDir`), or text. */
+export type ConfigSource = string | ProxyConfig | ConfigText;
 
 export interface ScriptAliasOptions {
   /** pino logger; default: silent. */
@@ -65,6 +74,7 @@ export interface ScriptAliasHandle {
 export function loadConfig(source: ConfigSource, options: ScriptAliasOptions = {}): Promise<ResolvedConfig> {
   const env = options.env ? { env: options.env } : {};
   if (typeof source === 'string') return loadConfigFile(path.resolve(source), env);
+  if (source instanceof ConfigText) return loadConfigText(source.text, path.resolve(source.origin), env);
   return resolveConfigObject(source, path.join(path.resolve(options.baseDir ?? process.cwd()), '<inline>'), env);
 }
 

@@ -4,7 +4,7 @@
 import type { ValidateFunction } from 'ajv';
 import { ConfigError } from '../errors.js';
 import type { ResolvedConfig } from './types.js';
-import { readConfigFile } from './load.js';
+import { readConfigFile, parseConfigText } from './load.js';
 import { compileProxySchema, schemaIssues } from './schema.js';
 import { resolveConfig } from './resolve.js';
 import { tooDeep, MAX_CONFIG_DEPTH } from './json-scan.js';
@@ -23,6 +23,16 @@ function validate(): ValidateFunction {
 
 export async function loadConfigFile(file: string, options: LoadOptions = {}): Promise<ResolvedConfig> {
   const loaded = await readConfigFile(file);
+  if (!loaded.ok) throw new ConfigError(loaded.issues);
+  return resolveConfigObject(loaded.raw, file, options);
+}
+
+/**
+ * A config given as text (an etcd value, what a cluster primary hands its proxy processes): the same
+ * scan and checks as a file. `file` names where it came from in issues and anchors relative paths.
+ */
+export async function loadConfigText(text: string, file: string, options: LoadOptions = {}): Promise<ResolvedConfig> {
+  const loaded = parseConfigText(text, file);
   if (!loaded.ok) throw new ConfigError(loaded.issues);
   return resolveConfigObject(loaded.raw, file, options);
 }

@@ -105,3 +105,15 @@ test('proxy.cluster: SA_ERR_CONFIG_UNSUPPORTED at /proxy/cluster (serve would di
   t.deepEqual(issues.map((i) => [i.code, i.pointer]), [['SA_ERR_CONFIG_UNSUPPORTED', '/proxy/cluster']]);
   t.regex(issues[0]!.message, /not supported yet/);
 });
+
+test('a config as text (etcd, a cluster primary) is checked like a file: line:column for a duplicate key, paths from its origin', async (t) => {
+  const { ConfigText } = await import('../../plugin/index.js');
+  const folder = tempDir(t, 'sa-text-');
+  const duplicate = '{\n  "proxy": { "port": 0, "port": 1 }\n}\n';
+  const err = await t.throwsAsync(loadConfig(new ConfigText(duplicate, path.join(folder, 'etcd'))), { instanceOf: ConfigError });
+  t.is(err!.issues[0]!.code, 'SA_ERR_CONFIG_JSON');
+  t.regex(err!.issues[0]!.message, /duplicate key at line 2, column \d+/);
+  writeFileSync(path.join(folder, 'hello.js'), 'export default (req, res) => res.end("hi");\n');
+  const resolved = await loadConfig(new ConfigText(config({ scriptAlias: ['/hello hello.js'] }), path.join(folder, 'etcd')));
+  t.is(resolved.server.scriptAlias[0]!.path, path.join(folder, 'hello.js'));
+});
