@@ -1,10 +1,9 @@
-// One worker process as the supervisor sees it: spawn (Node fork or CPython with a Node IPC channel),
-// init + ready handshake (preloads run before ready), application-group sockets, graceful shutdown
-// with a SIGKILL deadline. It knows nothing of requests or queues (the dispatcher's job), so the two
-// can later live in different processes: a worker is reachable by its socket path alone.
+// A handle on one worker process, as the arbiter holds it: spawn (Node fork or CPython with a Node IPC
+// channel), init + ready handshake (preloads run before ready), application-group sockets, graceful
+// shutdown with a SIGKILL deadline. It knows nothing of requests, slots or connections (a dispatcher's
+// job, possibly in another proxy process): a worker is reachable by its socket paths alone.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { MuxPool, SocketPool, type StreamPool } from '../protocol/connection-pool.js';
 import { createInterface } from 'node:readline';
 import type { ResolvedProcessGroup, Runtime } from '../config/types.js';
 import type { PreloadEntry, SupervisorMessage, WorkerMessage, ReadyMessage } from '../protocol/messages.js';
@@ -25,6 +24,8 @@ export interface SpawnOptions {
   readonly workerEntry: { readonly node: string; readonly python: string };
   readonly onExit: (worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null) => void;
   readonly onRecycleRequest: (worker: WorkerProcess) => void;
+  /** A new application group's socket (created on a dispatcher's demand). */
+  readonly onAppGroup?: (worker: WorkerProcess, applicationGroup: string, socketPath: string) => void;
 }
 
 /** How long a process may take to start and run its preloads before it counts as failed. */
@@ -33,14 +34,9 @@ const STARTUP_LIMIT_MS = 60_000;
 export class WorkerProcess {
   readonly slot: number;
   readonly runtime: Runtime;
-  readonly #pools = new Map<string, StreamPool>();
   readonly startedAt = Date.now();
   readonly ready: Promise<void>;
-  state: ProcessState = 'starting';
-  inFlight = 0;
-  handed = 0;
-  served = 0;
-  lastActivity = Date.now();
+  #state: ProcessState = 'starting';
   #socketPath = '';
   readonly #appGroups = new Map<string, string>();
   readonly #pending = new Map<number, { resolve: (socket: string) => void; reject: (err: Error) => void }>();
@@ -48,10 +44,12 @@ export class WorkerProcess {
   readonly #child: ChildProcess;
   readonly #log: Logger;
   readonly #exited: Promise<void>;
+  readonly #onAppGroup: SpawnOptions['onAppGroup'];
 
   constructor(options: SpawnOptions) {
     this.slot = options.slot;
     this.runtime = options.runtime;
+    this.#onAppGroup = options.onAppGroup;
     const { settings } = options;
     const { identity } = settings;
     // user=: HOME/USER/LOGNAME name that user, as mod_wsgi sets them; the group's env may still override.
@@ -79,7 +77,7 @@ export class WorkerProcess {
       this.#child.on('message', (message: WorkerMessage) => this.#onMessage(message, resolve));
       this.#child.once('error', (err) => reject(new ScriptAliasError('SA_ERR_WORKER_START_FAILED', `cannot start worker: ${err.message}`, { cause: err })));
       this.#child.once('exit', (code, signal) => {
-        if (this.state === 'starting') reject(new ScriptAliasError('SA_ERR_WORKER_START_FAILED', `worker exited during start (code ${code}, signal ${signal})`));
+        if (this.#state === 'starting') reject(new ScriptAliasError('SA_ERR_WORKER_START_FAILED', `worker exited during start (code ${code}, signal ${signal})`));
       });
       startupTimer = setTimeout(() => {
         reject(new ScriptAliasError('SA_ERR_WORKER_START_FAILED', 'worker did not become ready in time'));
@@ -89,8 +87,7 @@ export class WorkerProcess {
     });
     this.ready.then(() => clearTimeout(startupTimer), () => clearTimeout(startupTimer));
     this.#child.once('exit', (code, signal) => {
-      this.state = 'stopped';
-      for (const pool of this.#pools.values()) pool.destroy();
+      this.#state = 'stopped';
       for (const pending of this.#pending.values()) pending.reject(new ScriptAliasError('SA_ERR_SCRIPT_CRASHED', 'worker exited'));
       this.#pending.clear();
       options.onExit(this, code, signal);
@@ -101,6 +98,25 @@ export class WorkerProcess {
       type: 'init', processGroup: settings.name, slot: this.slot, socketDir: options.socketDir, threads: settings.threads,
       preload: options.preload, displayName: settings.displayName, pythonPath: settings.pythonPath,
     });
+  }
+
+  get state(): ProcessState {
+    return this.#state;
+  }
+
+  /** Takes no new requests from now on (it is being replaced or stopped). */
+  markDraining(): void {
+    if (this.#state !== 'stopped') this.#state = 'draining';
+  }
+
+  /** The global application group's socket ('' until ready). */
+  get socketPath(): string {
+    return this.#socketPath;
+  }
+
+  /** Application groups other than %{GLOBAL} known so far, with their sockets. */
+  appGroupSockets(): Record<string, string> {
+    return Object.fromEntries(this.#appGroups);
   }
 
   get pid(): number {
@@ -123,17 +139,6 @@ export class WorkerProcess {
     });
   }
 
-  /** Reusable streams to one of this process's realm sockets. */
-  poolFor(socketPath: string): StreamPool {
-    let pool = this.#pools.get(socketPath);
-    if (!pool) {
-      // Node workers multiplex streams on one connection; the Python worker takes one per stream.
-      pool = this.runtime === 'node' ? new MuxPool(socketPath) : new SocketPool(socketPath);
-      this.#pools.set(socketPath, pool);
-    }
-    return pool;
-  }
-
   rssBytes(): number | null {
     try {
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
@@ -145,8 +150,8 @@ export class WorkerProcess {
 
   /** Graceful: the worker finishes in-flight requests (≤ gracefulMs) and exits; SIGKILL after killAfterMs more. */
   async shutdown(gracefulMs: number, killAfterMs: number): Promise<void> {
-    if (this.state === 'stopped') return;
-    this.state = 'draining';
+    if (this.#state === 'stopped') return;
+    this.#state = 'draining';
     this.#send({ type: 'shutdown', gracefulMs });
     const timer = setTimeout(() => this.kill(), gracefulMs + killAfterMs);
     timer.unref();
@@ -174,6 +179,7 @@ export class WorkerProcess {
         return;
       case 'app-group-ready':
         this.#appGroups.set(message.applicationGroup, message.socketPath);
+        this.#onAppGroup?.(this, message.applicationGroup, message.socketPath);
         this.#pending.get(message.id)?.resolve(message.socketPath);
         this.#pending.delete(message.id);
         return;
@@ -198,7 +204,7 @@ export class WorkerProcess {
     for (const result of message.preloads) {
       if (!result.ok) this.#log.warn({ code: 'SA_WRN_PRELOAD_FAILED', script: result.script, appGroup: result.applicationGroup, error: result.error }, 'preload failed');
     }
-    if (this.state === 'starting') this.state = 'ready';
+    if (this.#state === 'starting') this.#state = 'ready';
     this.#log.info({ code: 'SA_EVT_WORKER_READY' }, 'worker ready');
   }
 }
