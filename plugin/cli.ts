@@ -8,10 +8,11 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { serve, type RunningProxy } from './serve.js';
+import { serveCluster } from './cluster/primary.js';
 import { loadConfig } from './index.js';
 import { ConfigError, formatIssue, formatWarning, isScriptAliasError } from '../src/errors.js';
 import { createLogger, type Logger } from '../src/log.js';
-import pretty from 'pino-pretty';
+import { makeLogger } from './logger.js';
 import type { ReloadReport } from '../src/runtime/runtime.js';
 import type { ChangeSet } from '../src/config/diff.js';
 import { readState } from './state-file.js';
@@ -152,16 +153,15 @@ function printReload(report: ReloadReport): number {
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const FORMATS = ['pretty', 'json'];
 
-/** JSON lines for programs; for a person at a terminal, pino-pretty (the same fields, readable). */
-function makeLogger(level: string, format: string): Logger {
-  if (format === 'json') return createLogger({ level });
-  return createLogger({ level }, pretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'hostname', sync: true }));
-}
 
-async function serveUntilSignal(file: string, port: number | undefined, watch: boolean, log: Logger): Promise<number> {
-  let running: RunningProxy;
+async function serveUntilSignal(file: string, port: number | undefined, watch: boolean, level: string, format: string): Promise<number> {
+  const log = makeLogger(level, format);
+  let running: Pick<RunningProxy, 'close' | 'destroy'>;
   try {
-    running = await serve(file, { log, watch, ...(port === undefined ? {} : { port }) });
+    const options = { log, watch, ...(port === undefined ? {} : { port }) };
+    // proxy.cluster: this process becomes the primary of n proxy processes (plugin/cluster/).
+    const inCluster = (await loadConfig(file)).proxy.cluster !== null;
+    running = inCluster ? await serveCluster(file, { ...options, logLevel: level, logFormat: format }) : await serve(file, options);
   } catch (err) {
     return printConfigError(err);
   }
@@ -228,7 +228,7 @@ async function main(argv: string[]): Promise<number> {
     case 'import-apache': return importApacheCommand(file, values.output, values.strict === true);
     case 'status': return admin(file, 'GET', '/status', values.json ? undefined : (body) => formatStatus(JSON.parse(body) as RuntimeStatus));
     case 'reload': return admin(file, 'POST', '/reload');
-    default: return serveUntilSignal(file, port, !values['no-watch'], makeLogger(level, format));
+    default: return serveUntilSignal(file, port, !values['no-watch'], level, format);
   }
 }
 

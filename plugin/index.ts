@@ -7,6 +7,7 @@ import { loadConfigFile, loadConfigText, resolveConfigObject } from '../src/conf
 import { ScriptAliasRuntime, type ReloadReport, type RuntimeStatus } from '../src/runtime/runtime.js';
 import type { ResolvedConfig } from '../src/config/types.js';
 import type { RuntimeEvents } from '../src/runtime/events.js';
+import type { RemotePoolMaker } from '../src/runtime/executor-factory.js';
 import { attachToRedbird, registerRoutes, redbirdServers } from './redbird-adapter.js';
 import { readTimeoutGuard } from './read-timeout.js';
 import { silentLogger, type Logger } from '../src/log.js';
@@ -50,6 +51,8 @@ export interface ScriptAliasOptions {
   readonly registerRoutes?: boolean;
   /** Further listeners to put under requestReadTimeout beside redbird's own (serve's HTTPS servers). */
   readonly servers?: readonly Server[];
+  /** Cluster mode only (serve's proxy processes): named groups dispatch to the primary's pools. */
+  readonly remotePool?: RemotePoolMaker;
 }
 
 export interface ScriptAliasHandle {
@@ -84,7 +87,7 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
   const withRoutes = options.registerRoutes ?? true;
   let current = source;
   const config = await loadConfig(source, options);
-  const runtime = await ScriptAliasRuntime.create(config, { log });
+  const runtime = await ScriptAliasRuntime.create(config, { log, ...(options.remotePool ? { remotePool: options.remotePool } : {}) });
   let accessLog = AccessLog.create(config.accessLog, log);
   // Slow clients are cut on every listener; connections accepted before this call are not watched.
   const guard = readTimeoutGuard(() => runtime.config.requestReadTimeout, log);

@@ -2,7 +2,8 @@
 // config-file watching and SIGHUP to reload. Process groups are warm before the port opens.
 import http, { type Server } from 'node:http';
 import { Redbird } from 'redbird';
-import { scriptAlias, loadConfig, type ScriptAliasHandle } from './index.js';
+import { scriptAlias, loadConfig, type ScriptAliasHandle, type ConfigText } from './index.js';
+import type { RemotePoolMaker } from '../src/runtime/executor-factory.js';
 import { watchConfigFile, type ConfigWatcher } from './watch.js';
 import { startStatusEndpoint, claimStatusSocket } from './status-endpoint.js';
 import { writeState, removeState } from './state-file.js';
@@ -18,6 +19,10 @@ export interface ServeOptions {
   readonly port?: number;
   /** Reload when the config file changes (default true). */
   readonly watch?: boolean;
+  /** Cluster mode: this process is one of a primary's proxies (plugin/cluster/). It serves the config
+   *  text the primary validated, dispatches named groups to the primary's pools, and leaves the
+   *  status socket, metrics, state file, config watching and signals to the primary. */
+  readonly clusterProxy?: { readonly config: ConfigText; readonly remotePool: RemotePoolMaker };
 }
 
 export interface RunningProxy {
@@ -67,11 +72,12 @@ async function listenOrFail(server: Parameters<typeof listenNow>[0], port: numbe
 }
 
 export async function serve(file: string, options: ServeOptions): Promise<RunningProxy> {
-  const config = await loadConfig(file);
+  const proxyOfCluster = options.clusterProxy !== undefined;
+  const config = await loadConfig(options.clusterProxy?.config ?? file);
   // Before anything else starts: a live status socket (another proxy) or an unbindable metrics
   // address fails now, with one coded line.
-  if (config.statusSocket) await claimStatusSocket(config.statusSocket);
-  const metrics: MetricsServer | null = config.metrics ? await listenMetrics(config.metrics) : null;
+  if (config.statusSocket && !proxyOfCluster) await claimStatusSocket(config.statusSocket);
+  const metrics: MetricsServer | null = config.metrics && !proxyOfCluster ? await listenMetrics(config.metrics) : null;
   try {
     return await serveWith(file, config, options, metrics);
   } catch (err) {
@@ -82,6 +88,7 @@ export async function serve(file: string, options: ServeOptions): Promise<Runnin
 
 async function serveWith(file: string, config: Awaited<ReturnType<typeof loadConfig>>, options: ServeOptions, metrics: MetricsServer | null): Promise<RunningProxy> {
   const { log } = options;
+  const proxyOfCluster = options.clusterProxy !== undefined;
   const port = options.port ?? config.proxy.port;
   const host = config.proxy.host;
   const deferred = deferredListen();
@@ -106,7 +113,10 @@ async function serveWith(file: string, config: Awaited<ReturnType<typeof loadCon
   const proxy = redbird;
   let attached: ScriptAliasHandle;
   try {
-    attached = await scriptAlias(proxy, file, { log, servers: [...deferred.servers, ...tlsServers.servers] });
+    attached = await scriptAlias(proxy, options.clusterProxy?.config ?? file, {
+      log, servers: [...deferred.servers, ...tlsServers.servers],
+      ...(options.clusterProxy ? { remotePool: options.clusterProxy.remotePool } : {}),
+    });
   } catch (err) {
     await proxy.close().catch(() => undefined);
     throw err;
@@ -137,24 +147,26 @@ async function serveWith(file: string, config: Awaited<ReturnType<typeof loadCon
     const ip = config.proxy.ssl[i]!.ip ?? host;
     return `https://${ip.includes(':') ? `[${ip}]` : ip}:${p}`;
   });
-  log.info({ url, ...(httpsUrls.length > 0 ? { https: httpsUrls } : {}), config: file }, 'scriptalias listening');
+  log[proxyOfCluster ? 'debug' : 'info']({ url, ...(httpsUrls.length > 0 ? { https: httpsUrls } : {}), config: file }, 'scriptalias listening');
 
   const reload = async (): Promise<void> => {
     await attached.reload(file);
   };
-  const statusEndpoint = config.statusSocket ? await startStatusEndpoint(config.statusSocket, () => attached.status(), () => attached.reload(file)) : null;
+  const statusEndpoint = config.statusSocket && !proxyOfCluster ? await startStatusEndpoint(config.statusSocket, () => attached.status(), () => attached.reload(file)) : null;
   const metricsUrl = metrics ? `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${metrics.port}` : null;
   if (metricsUrl) log.info({ metrics: `${metricsUrl}/metrics` }, 'metrics listening');
   // status and reload find this process through this record, even while the config file is broken.
   const configFile = path.resolve(file);
-  writeState({ configFile, pid: process.pid, statusSocket: config.statusSocket, metrics: metricsUrl, startedAt: new Date().toISOString() });
+  if (!proxyOfCluster) writeState({ configFile, pid: process.pid, statusSocket: config.statusSocket, metrics: metricsUrl, startedAt: new Date().toISOString() });
   let watcher: ConfigWatcher | null = null;
-  if (options.watch ?? true) watcher = await watchConfigFile(file, () => void reload());
+  if ((options.watch ?? true) && !proxyOfCluster) watcher = await watchConfigFile(file, () => void reload());
   const onHangup = (): void => void reload();
-  process.on('SIGHUP', onHangup);
   // logrotate's postrotate: the access log file was moved away; open a new one by its name.
   const onReopen = (): void => attached.reopenLogs();
-  process.on('SIGUSR1', onReopen);
+  if (!proxyOfCluster) {
+    process.on('SIGHUP', onHangup);
+    process.on('SIGUSR1', onReopen);
+  }
 
   let stoppedWatching: Promise<void> | null = null;
   const stopWatching = (): Promise<void> => (stoppedWatching ??= (async () => {
@@ -163,7 +175,7 @@ async function serveWith(file: string, config: Awaited<ReturnType<typeof loadCon
     await watcher?.close();
     await statusEndpoint?.close();
     await metrics?.close();
-    removeState(configFile);
+    if (!proxyOfCluster) removeState(configFile);
   })());
   const closeTls = (): void => {
     for (const tlsServer of tlsServers.servers) (tlsServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -58,6 +58,7 @@ export const ERROR_CATALOGUE = {
   SA_ERR_OPS_STATUS_UNREACHABLE: { summary: '`scriptalias status`/`reload` found no running proxy for this config (none recorded, or its socket does not answer)' },
   SA_ERR_RELOAD_NEEDS_RESTART: { summary: 'a changed `proxy.port`/`proxy.host` takes effect only after a restart' },
   SA_ERR_LISTEN_FAILED: { summary: 'a listener cannot bind its address (in use, not permitted); the proxy does not start (exit 1)' },
+  SA_ERR_CLUSTER_PROXY_FAILED: { summary: 'cluster mode: a proxy process could not start (its reason is logged); serve stops everything and exits 1' },
   SA_ERR_CLI_USAGE: { summary: 'the command line is wrong (unknown command or flag, bad value): one line and the usage, exit 2' },
 } as const satisfies Record<string, CatalogueEntry>;
 
@@ -82,6 +83,7 @@ export const EVENT_CATALOGUE = {
   SA_EVT_WORKER_EXIT: { summary: 'a worker process exited (code, signal; expected or not)' },
   SA_EVT_WORKER_RECYCLE: { summary: 'a worker process or isolate thread is being replaced (maximumRequests, maximumMemory, memoryLimit, requestTimeout, intervals, script change)' },
   SA_EVT_WSGI_ERRORS: { summary: 'a line a WSGI application wrote to `wsgi.errors`' },
+  SA_EVT_PROXY_EXIT: { summary: 'cluster mode: a proxy process exited (code, signal); unless the cluster is stopping, the primary starts a new one at once (its in-flight requests were lost, the pools keep their processes)' },
   SA_EVT_HEADERS_DROPPED: { summary: 'request headers whose name has `_` were dropped before a Python script (they would spoof a CGI name; as Apache and gunicorn), logged at debug with a count' },
 } as const satisfies Record<string, CatalogueEntry>;
 

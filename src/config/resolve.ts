@@ -92,8 +92,6 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
   rules.processGroup(groupSpec(block.defaults?.processGroup, GLOBAL_TOKEN, `${BLOCK}/defaults/processGroup`).spec, processGroups, `${BLOCK}/defaults/processGroup`);
   const applicationDefault = parseGroupSpec(defaultApplication, env);
   if (!applicationDefault.ok && applicationDefault.problem === 'unknown-expansion') rules.unknownExpansion(applicationDefault.expansion, `${BLOCK}/defaults/applicationGroup`);
-  // The schema types proxy.cluster so a later cluster mode only lifts this rule; today serve would die.
-  if (raw.proxy?.cluster !== undefined) rules.unsupported('/proxy/cluster', 'proxy.cluster is not supported yet with the scriptalias plugin (run one proxy process; scale with processGroups)');
 
   /** Group settings shared by aliases and script directories. */
   const groupsOf = (entry: ScriptEntryRaw, pointer: string, directive: boolean) => {
@@ -180,7 +178,8 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
       limits: pickLimits(vhost),
     };
   });
-  const { port = 8080, host = '127.0.0.1', ssl: rawSsl, ...redbird } = (raw.proxy ?? {}) as Raw;
+  // cluster is ours (plugin/cluster/), never redbird's own: its cluster would start n sets of pools.
+  const { port = 8080, host = '127.0.0.1', ssl: rawSsl, cluster = null, ...redbird } = (raw.proxy ?? {}) as Raw;
   const sslList: Raw[] = rawSsl === undefined ? [] : Array.isArray(rawSsl) ? rawSsl : [rawSsl];
   const ssl: ResolvedTlsListener[] = sslList.flatMap((listener, index) => {
     const at = Array.isArray(rawSsl) ? `/proxy/ssl/${index}` : '/proxy/ssl';
@@ -193,7 +192,7 @@ export function resolveConfig(raw: Raw, file: string, env: Env): { config: Resol
   const routes: ResolvedRoute[] = (raw.routes ?? []).map((r: Raw) => ({ src: r.src, target: r.target, opts: r.opts ?? {} }));
   if (issues.length > 0) return { config: null, issues };
   const config: ResolvedConfig = {
-    file, proxy: { port, host, ssl, redbird }, routes, trust, requestReadTimeout,
+    file, proxy: { port, host, ssl, cluster: cluster as number | 'auto' | null, redbird }, routes, trust, requestReadTimeout,
     defaults: {
       processGroup: parseOrGlobal(defaultProcess, env), applicationGroup: parseOrGlobal(defaultApplication, env),
       runtime: defaultRuntime, requestTimeout: defaultTimeout, memoryLimit: block.defaults.memoryLimit, limits: pickLimits(block.defaults) as RequestLimits,

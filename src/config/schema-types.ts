@@ -41,8 +41,8 @@ export interface ProxyConfig {
     letsencrypt?: {
       [key: string]: unknown;
     };
-    /** redbird: number of proxy processes (not yet supported with the plugin). */
-    cluster?: number;
+    /** Proxy processes sharing the listening ports (1-64, or "auto" = the number of cores). A primary process owns every process group's workers, once, and forks them; see docs/cluster.md. Absent: one process. */
+    cluster?: number | "auto";
     /** redbird: options for http-proxy. */
     httpProxy?: {
       [key: string]: unknown;

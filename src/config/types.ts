@@ -136,6 +136,8 @@ export interface ResolvedProxyOptions {
   readonly host: string;
   /** HTTPS listeners (redbird's `ssl`, one or an array); empty when there are none. */
   readonly ssl: readonly ResolvedTlsListener[];
+  /** Proxy processes (cluster mode, one set of pools in the primary); null = one process, no primary. */
+  readonly cluster: number | 'auto' | null;
   /** Every other redbird option, passed through unchanged. */
   readonly redbird: Readonly<Record<string, unknown>>;
 }

@@ -159,7 +159,7 @@ export class Dispatcher {
   #seat(worker: WorkerEndpoint): void {
     const sockets = new Map(Object.entries(worker.appGroups));
     sockets.set(GLOBAL_GROUP, worker.socketPath);
-    this.#seats.set(worker.pid, { pid: worker.pid, slot: worker.slot, slots: Math.max(1, this.#slotsOf(worker)), sockets, pools: new Map(), draining: false, inFlight: 0, served: 0 });
+    this.#seats.set(worker.pid, { pid: worker.pid, slot: worker.slot, slots: this.#slotsOf(worker), sockets, pools: new Map(), draining: false, inFlight: 0, served: 0 });
     this.#pump();
   }
 

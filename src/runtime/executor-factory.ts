@@ -27,7 +27,11 @@ export interface FactoryContext {
   nextSocketDir(): string;
   /** Told of restarts and queue waits (the runtime's events). */
   readonly hooks?: ExecutorHooks;
+  /** Cluster mode: named groups are dispatchers of pools whose processes the primary owns. */
+  readonly remotePool?: RemotePoolMaker;
 }
+
+export type RemotePoolMaker = (planned: PlannedExecutor, log: Logger, hooks: ExecutorHooks | undefined) => Executor;
 
 export async function createExecutor(planned: PlannedExecutor, context: FactoryContext): Promise<Executor> {
   const { key } = planned;
@@ -43,16 +47,22 @@ export async function createExecutor(planned: PlannedExecutor, context: FactoryC
     }
     case 'pool': {
       if (!planned.settings) throw new ScriptAliasError('SA_ERR_CONFIG_UNKNOWN_GROUP', `no settings for process group ${key.processGroup}`);
-      const socketDir = context.nextSocketDir();
-      await mkdir(socketDir, { recursive: true, mode: 0o700 });
-      if (planned.settings.identity) await handOver(socketDir, planned.settings.identity, context.socketRoot);
+      if (context.remotePool) return context.remotePool(planned, log.child({ group: key.processGroup }), context.hooks);
       return createProcessGroup({
-        settings: planned.settings, runtime: key.runtime, preload: planned.preload, socketDir,
+        settings: planned.settings, runtime: key.runtime, preload: planned.preload, socketDir: await poolSocketDir(planned.settings.identity, context),
         log: log.child({ group: key.processGroup }), workerEntry: WORKER_ENTRY,
         ...(context.hooks ? { hooks: context.hooks } : {}),
       });
     }
   }
+}
+
+/** A new socket folder for one pool's workers (handed to the group's user when it has one). */
+export async function poolSocketDir(identity: UnixIdentity | null, context: Pick<FactoryContext, 'socketRoot' | 'nextSocketDir'>): Promise<string> {
+  const socketDir = context.nextSocketDir();
+  await mkdir(socketDir, { recursive: true, mode: 0o700 });
+  if (identity) await handOver(socketDir, identity, context.socketRoot);
+  return socketDir;
 }
 
 /**

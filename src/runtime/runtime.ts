@@ -25,7 +25,7 @@ import { buildJob, type JobFacts } from '../script/build-job.js';
 import { groupSettings } from './plan.js';
 import { buildGeneration, type Generation } from './generation.js';
 import { GroupRegistry } from './group-registry.js';
-import { createExecutor } from './executor-factory.js';
+import { createExecutor, type RemotePoolMaker } from './executor-factory.js';
 import { createSocketRoot, sweepDeadSocketRoots } from './socket-root.js';
 import { sendError, statusFor } from '../http-error.js';
 import { ScriptAliasError, isScriptAliasError, serializeError, type ErrorCode, type SerializedError } from '../errors.js';
@@ -41,6 +41,8 @@ import { diffConfigs, type ConfigChanges } from '../config/diff.js';
 
 export interface RuntimeOptions {
   readonly log: Logger;
+  /** Cluster mode (a proxy process): named groups dispatch to the primary's pools. */
+  readonly remotePool?: RemotePoolMaker;
 }
 
 export interface ReloadReport {
@@ -87,6 +89,7 @@ export class ScriptAliasRuntime {
       socketRoot: this.#socketRoot,
       nextSocketDir: () => path.join(this.#socketRoot, String(++this.#socketSeq)),
       hooks: this.events.hooks,
+      ...(options.remotePool ? { remotePool: options.remotePool } : {}),
     };
     this.#registry = new GroupRegistry((planned) => createExecutor(planned, context));
   }

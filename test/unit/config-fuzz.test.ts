@@ -234,7 +234,8 @@ function generate(count: number, seed: number): Case[] {
         break;
       }
       case 'cluster':
-        ((config as Record<string, Json>).proxy as Record<string, Json>).cluster = pick([1, 2, 32, 0, 'x', null] as Json[]);
+        // 0, above 64, a fraction, a wrong string, null: each a schema error at /proxy/cluster.
+        ((config as Record<string, Json>).proxy as Record<string, Json>).cluster = pick([0, -1, 65, 1.5, 'x', null] as Json[]);
         invalid = true;
         break;
       case 'remove': {

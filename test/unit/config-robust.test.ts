@@ -1,5 +1,5 @@
 // Config robustness (issue 11 item 8), one case per fix: unknown %{...} expansions, any nesting
-// depth, duplicate keys and proxy.cluster each give a coded issue at a pointer or line:column.
+// depth, duplicate keys and a bad proxy.cluster each give a coded issue at a pointer or line:column.
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -100,10 +100,16 @@ test('a multi-megabyte string value scans without overflowing (no regex over the
   t.is(scanJson('{"a": "\\u12G4"}')[0]!.kind, 'syntax');
 });
 
-test('proxy.cluster: SA_ERR_CONFIG_UNSUPPORTED at /proxy/cluster (serve would die)', async (t) => {
-  const issues = await issuesOf(t, config({ scriptAlias: [{ url: '/a', path: hello }] }, { cluster: 2 }));
-  t.deepEqual(issues.map((i) => [i.code, i.pointer]), [['SA_ERR_CONFIG_UNSUPPORTED', '/proxy/cluster']]);
-  t.regex(issues[0]!.message, /not supported yet/);
+test('proxy.cluster: 1-64 or "auto"; 0, negative, a fraction or above 64 is a schema error at /proxy/cluster', async (t) => {
+  for (const bad of [0, -2, 1.5, 65, 'all']) {
+    const issues = await issuesOf(t, config({ scriptAlias: [{ url: '/a', path: hello }] }, { cluster: bad }));
+    t.true(issues.length > 0 && issues.every((i) => i.code === 'SA_ERR_CONFIG_SCHEMA' && i.pointer === '/proxy/cluster'), `${JSON.stringify(bad)}: ${JSON.stringify(issues)}`);
+  }
+  for (const good of [1, 64, 'auto'] as const) {
+    const file = path.join(tempDir(t, 'sa-robust-'), 'proxy.json');
+    writeFileSync(file, config({ scriptAlias: [{ url: '/a', path: hello }] }, { cluster: good }));
+    t.is((await loadConfig(file)).proxy.cluster, good);
+  }
 });
 
 test('a config as text (etcd, a cluster primary) is checked like a file: line:column for a duplicate key, paths from its origin', async (t) => {

@@ -1,0 +1,272 @@
+// `proxy.cluster: n` — the primary process. It validates the config once, owns every pool's
+// arbiter (so each group's worker processes exist once, and preloads run once per worker), and
+// forks n proxy processes through node:cluster that share the listening ports. A proxy that dies is
+// replaced at once; a reload is validated and reconciled here, then every proxy swaps to it; status
+// merges every proxy's view with the pools'. SIGKILL of the primary: proxies and workers notice
+// their parent is gone and exit.
+import cluster, { type Worker } from 'node:cluster';
+import os from 'node:os';
+import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, ConfigText } from '../index.js';
+import type { ResolvedConfig } from '../../src/config/types.js';
+import type { ReloadReport } from '../../src/runtime/runtime.js';
+import { PoolHost, type ProxyChannel } from '../../src/cluster/pool-host.js';
+import { isClusterMessage, type ConfigPayload, type PrimaryMessage, type ProxyMessage } from '../../src/cluster/messages.js';
+import { mergeStatus, type ClusterStatus, type ProxyStatus } from '../../src/cluster/merge-status.js';
+import { diffConfigs } from '../../src/config/diff.js';
+import { ScriptAliasError, ConfigError, formatIssue, reviveError, serializeError } from '../../src/errors.js';
+import type { Logger } from '../../src/log.js';
+import { watchConfigFile, type ConfigWatcher } from '../watch.js';
+import { startStatusEndpoint, claimStatusSocket } from '../status-endpoint.js';
+import { writeState, removeState } from '../state-file.js';
+
+const PROXY_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'proxy-main.js');
+/** A proxy that dies this soon after it started counts as a failed start (back-off applies). */
+const EARLY_DEATH_MS = 2_000;
+const MAX_BACKOFF_MS = 10_000;
+/** How long a proxy may take to answer a status request or to apply a config. */
+const ANSWER_MS = 60_000;
+
+export interface ClusterOptions {
+  readonly log: Logger;
+  readonly port?: number;
+  readonly watch?: boolean;
+  readonly logLevel: string;
+  readonly logFormat: string;
+}
+
+export interface RunningCluster {
+  readonly port: number;
+  readonly url: string;
+  readonly httpsPorts: readonly number[];
+  /** Every live proxy process's pid, by index. */
+  proxyPids(): number[];
+  status(): Promise<ClusterStatus>;
+  reload(): Promise<ReloadReport>;
+  close(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+interface Proxy extends ProxyChannel {
+  readonly index: number;
+  readonly worker: Worker;
+  readonly startedAt: number;
+  readonly listening: Promise<{ port: number; httpsPorts: readonly number[] }>;
+  readonly answers: Map<number, (message: ProxyMessage) => void>;
+}
+
+/** The number of proxy processes `proxy.cluster` asks for. */
+export function clusterSize(setting: number | 'auto'): number {
+  return setting === 'auto' ? os.availableParallelism() : setting;
+}
+
+async function readValidated(file: string): Promise<{ config: ResolvedConfig; payload: ConfigPayload }> {
+  const origin = path.resolve(file);
+  let text: string;
+  try {
+    text = await readFile(origin, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ file: origin, pointer: '', code: 'SA_ERR_CONFIG_READ', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }]);
+  }
+  // Proxies get this very text: what they serve is what was validated here.
+  return { config: await loadConfig(new ConfigText(text, origin)), payload: { text, origin } };
+}
+
+export async function serveCluster(file: string, options: ClusterOptions): Promise<RunningCluster> {
+  const { log } = options;
+  let { config, payload } = await readValidated(file);
+  const size = clusterSize(config.proxy.cluster ?? 1);
+  if (config.statusSocket) await claimStatusSocket(config.statusSocket);
+  const pools = new PoolHost(log);
+  await pools.reconcile(config, false);
+
+  let generation = 1;
+  let lastReload: ReloadReport | null = null;
+  let nextId = 1;
+  let stopping = false;
+  let port = options.port ?? config.proxy.port;
+  const proxies = new Map<number, Proxy>();
+  const earlyDeaths = new Map<number, number>();
+
+  cluster.setupPrimary({ exec: PROXY_MAIN, args: [], silent: false });
+
+  const fork = (index: number): Proxy => {
+    const worker = cluster.fork({
+      SCRIPTALIAS_PROXY_INDEX: String(index), SCRIPTALIAS_CLUSTER_SIZE: String(size),
+      SCRIPTALIAS_LOG_LEVEL: options.logLevel, SCRIPTALIAS_LOG_FORMAT: options.logFormat, SCRIPTALIAS_PORT: String(port),
+    });
+    const answers = new Map<number, (message: ProxyMessage) => void>();
+    let onListening!: (value: { port: number; httpsPorts: readonly number[] }) => void;
+    let onFailed!: (err: Error) => void;
+    const listening = new Promise<{ port: number; httpsPorts: readonly number[] }>((resolve, reject) => {
+      onListening = resolve;
+      onFailed = reject;
+    });
+    listening.catch(() => undefined);
+    const proxy: Proxy = {
+      id: worker.id, index, worker, startedAt: Date.now(), listening, answers,
+      send: (message: PrimaryMessage) => {
+        if (worker.isConnected()) worker.send(message);
+      },
+    };
+    proxies.set(index, proxy);
+    worker.on('message', (message: unknown) => {
+      if (!isClusterMessage(message)) return;
+      const m = message as ProxyMessage;
+      if (pools.onMessage(proxy, m)) return;
+      switch (m.t) {
+        case 'sa:hello': proxy.send({ t: 'sa:config', id: 0, config: payload }); return;
+        case 'sa:listening': onListening({ port: m.port, httpsPorts: m.httpsPorts }); return;
+        case 'sa:start-failed': onFailed(reviveError(m.error)); return;
+        case 'sa:config-applied':
+        case 'sa:status-result': {
+          const answer = answers.get(m.id);
+          answers.delete(m.id);
+          answer?.(m);
+          return;
+        }
+        default: return;
+      }
+    });
+    worker.on('exit', (code, signal) => {
+      pools.dropProxy(worker.id);
+      onFailed(new ScriptAliasError('SA_ERR_CLUSTER_PROXY_FAILED', `proxy process ${index} exited during start (code ${code}, signal ${signal})`));
+      for (const answer of answers.values()) answer({ t: 'sa:start-failed', error: serializeError(new Error('proxy exited')) });
+      if (proxies.get(index) === proxy) proxies.delete(index);
+      const line = { code: 'SA_EVT_PROXY_EXIT', proxy: index, proxyPid: worker.process.pid, exitCode: code, signal };
+      if (stopping) { log.info(line, 'proxy process stopped'); return; }
+      log.error(line, 'proxy process died; starting a new one');
+      const early = Date.now() - proxy.startedAt < EARLY_DEATH_MS;
+      const deaths = early ? (earlyDeaths.get(index) ?? 0) + 1 : 0;
+      earlyDeaths.set(index, deaths);
+      const delay = deaths > 0 ? Math.min(100 * 2 ** (deaths - 1), MAX_BACKOFF_MS) : 0;
+      const again = setTimeout(() => {
+        if (!stopping) fork(index).listening.then(() => earlyDeaths.set(index, 0), () => undefined);
+      }, delay);
+      again.unref();
+    });
+    return proxy;
+  };
+
+  /** Ask one proxy and wait for its answer (null when it does not answer in time or is gone). */
+  const ask = <T extends ProxyMessage>(proxy: Proxy, message: (id: number) => PrimaryMessage): Promise<T | null> => {
+    const id = nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { proxy.answers.delete(id); resolve(null); }, ANSWER_MS);
+      timer.unref();
+      proxy.answers.set(id, (m) => { clearTimeout(timer); resolve(m.t === 'sa:start-failed' ? null : m as T); });
+      proxy.send(message(id));
+    });
+  };
+
+  const stopProxies = async (now: boolean): Promise<void> => {
+    stopping = true;
+    const all = [...proxies.values()];
+    await Promise.all(all.map((p) => new Promise<void>((resolve) => {
+      if (p.worker.isDead()) { resolve(); return; }
+      p.worker.once('exit', () => resolve());
+      p.send({ t: 'sa:stop', now });
+      if (now) {
+        const kill = setTimeout(() => p.worker.process.kill('SIGKILL'), 5_000);
+        kill.unref();
+      }
+    })));
+  };
+
+  // Start: every proxy listening, or none.
+  const first = [...Array(size).keys()].map((index) => fork(index));
+  let bound: { port: number; httpsPorts: readonly number[] };
+  try {
+    const results = await Promise.all(first.map((p) => p.listening));
+    bound = results[0]!;
+  } catch (err) {
+    await stopProxies(true);
+    await pools.destroy();
+    throw err;
+  }
+  // A proxy started later (one replaced after a crash) binds the port the first ones got.
+  port = bound.port;
+  const host = config.proxy.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
+  log.info({ url, proxies: size, config: file }, 'scriptalias listening (cluster)');
+
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reloadNow = async (): Promise<ReloadReport> => {
+    let next: Awaited<ReturnType<typeof readValidated>>;
+    try {
+      next = await readValidated(file);
+    } catch (err) {
+      if (err instanceof ConfigError) for (const issue of err.issues) log.error({ code: issue.code, pointer: issue.pointer, file: issue.file }, formatIssue(issue));
+      log.error({ code: 'SA_ERR_RELOAD_FAILED' }, 'new config rejected; the previous config keeps serving');
+      lastReload = { applied: false, generation, needsRestart: [], error: serializeError(err) };
+      return lastReload;
+    }
+    const needsRestart = (['port', 'host', 'cluster'] as const)
+      .filter((key) => next.config.proxy[key] !== config.proxy[key]).map((key) => `proxy.${key}`);
+    let releaseOld: () => Promise<void>;
+    try {
+      releaseOld = await pools.reconcile(next.config, true);
+    } catch (err) {
+      log.error({ err, code: 'SA_ERR_RELOAD_FAILED' }, 'reload failed; the previous config keeps serving');
+      lastReload = { applied: false, generation, needsRestart, error: serializeError(err) };
+      return lastReload;
+    }
+    const previous = config;
+    ({ config, payload } = next);
+    generation++;
+    const reports = await Promise.all([...proxies.values()].map((p) => ask<Extract<ProxyMessage, { t: 'sa:config-applied' }>>(p, (id) => ({ t: 'sa:config', id, config: payload }))));
+    void releaseOld().catch((err: unknown) => log.error({ err }, 'closing the previous pools failed'));
+    const failed = reports.find((r) => r !== null && !r.report.applied);
+    lastReload = failed
+      ? { applied: false, generation, needsRestart, ...(failed.report.error ? { error: failed.report.error } : {}) }
+      : { applied: true, generation, needsRestart, changes: diffConfigs(previous, config) };
+    log.info({ generation, proxies: reports.length }, 'config reloaded (cluster)');
+    return lastReload;
+  };
+  const reload = (): Promise<ReloadReport> => {
+    const run = reloading.then(reloadNow);
+    reloading = run.catch(() => undefined);
+    return run;
+  };
+
+  const status = async (): Promise<ClusterStatus> => {
+    const parts: ProxyStatus[] = await Promise.all([...proxies.values()].map(async (p) => {
+      const answer = await ask<Extract<ProxyMessage, { t: 'sa:status-result' }>>(p, (id) => ({ t: 'sa:status', id }));
+      return { index: p.index, pid: p.worker.process.pid ?? 0, status: answer?.status ?? null };
+    }));
+    return mergeStatus({ generation, configFile: config.file, lastReload }, pools.status(), parts.sort((a, b) => a.index - b.index));
+  };
+
+  const statusEndpoint = config.statusSocket ? await startStatusEndpoint(config.statusSocket, status, reload) : null;
+  const configFile = path.resolve(file);
+  writeState({ configFile, pid: process.pid, statusSocket: config.statusSocket, metrics: null, startedAt: new Date().toISOString() });
+  const watcher: ConfigWatcher | null = (options.watch ?? true) ? await watchConfigFile(file, () => void reload()) : null;
+  const onHangup = (): void => void reload();
+  const onReopen = (): void => { for (const p of proxies.values()) p.send({ t: 'sa:reopen-logs' }); };
+  process.on('SIGHUP', onHangup);
+  process.on('SIGUSR1', onReopen);
+  const stopAdmin = async (): Promise<void> => {
+    process.removeListener('SIGHUP', onHangup);
+    process.removeListener('SIGUSR1', onReopen);
+    await watcher?.close();
+    await statusEndpoint?.close();
+    removeState(configFile);
+  };
+
+  return {
+    port: bound.port, url, httpsPorts: bound.httpsPorts, status, reload,
+    proxyPids: () => [...proxies.values()].sort((a, b) => a.index - b.index).map((p) => p.worker.process.pid ?? 0),
+    async close() {
+      await stopAdmin();
+      await stopProxies(false);
+      await pools.close();
+    },
+    async destroy() {
+      await stopAdmin();
+      await stopProxies(true);
+      await pools.destroy();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+// Entry of a cluster's proxy process (forked by primary.ts through node:cluster, so its listeners
+// share the primary's ports). It waits for the config the primary validated, serves it with its own
+// inline and isolate executors and a dispatcher per named group, and does what the primary says:
+// swap to a new config, report status, reopen logs, stop. When the primary is gone it stops too.
+import { serve, type RunningProxy } from '../serve.js';
+import { ConfigText } from '../index.js';
+import { makeLogger } from '../logger.js';
+import { PrimaryLink, createRemotePool } from '../../src/cluster/remote-pool.js';
+import { isClusterMessage, type PrimaryMessage, type ProxyMessage } from '../../src/cluster/messages.js';
+import { serializeError } from '../../src/errors.js';
+
+const env = process.env;
+const index = Number(env.SCRIPTALIAS_PROXY_INDEX ?? 0);
+const count = Number(env.SCRIPTALIAS_CLUSTER_SIZE ?? 1);
+const log = makeLogger(env.SCRIPTALIAS_LOG_LEVEL ?? 'info', env.SCRIPTALIAS_LOG_FORMAT ?? 'json').child({ proxy: index });
+const port = env.SCRIPTALIAS_PORT === undefined ? undefined : Number(env.SCRIPTALIAS_PORT);
+
+const tell = (message: ProxyMessage): void => {
+  if (process.connected) process.send?.(message);
+};
+const link = new PrimaryLink(index, count, tell);
+let running: RunningProxy | null = null;
+let stopping: Promise<void> | null = null;
+/** Config swaps run one at a time, in the order the primary sent them. */
+let swaps: Promise<unknown> = Promise.resolve();
+
+async function start(file: string, text: string): Promise<void> {
+  try {
+    running = await serve(file, {
+      log, watch: false, ...(port === undefined ? {} : { port }),
+      clusterProxy: { config: new ConfigText(text, file), remotePool: (planned, poolLog, hooks) => createRemotePool({ planned, link, log: poolLog, ...(hooks ? { hooks } : {}) }) },
+    });
+  } catch (err) {
+    tell({ t: 'sa:start-failed', error: serializeError(err) });
+    process.exitCode = 1;
+    process.disconnect?.();
+    return;
+  }
+  tell({ t: 'sa:listening', port: running.port, httpsPorts: running.httpsPorts });
+}
+
+function stop(now: boolean): Promise<void> {
+  stopping ??= (async () => {
+    if (running) await (now ? running.destroy() : running.close()).catch((err: unknown) => log.error({ err }, 'stopping failed'));
+    process.exit(0);
+  })();
+  return stopping;
+}
+
+process.on('message', (message: unknown) => {
+  if (!isClusterMessage(message)) return;
+  const m = message as PrimaryMessage;
+  if (link.onMessage(m)) return;
+  switch (m.t) {
+    case 'sa:config': {
+      const { id, config } = m;
+      swaps = swaps.then(async () => {
+        if (!running) {
+          await start(config.origin, config.text);
+          return;
+        }
+        const report = await running.plugin.reload(new ConfigText(config.text, config.origin));
+        tell({ t: 'sa:config-applied', id, report });
+      });
+      return;
+    }
+    case 'sa:status':
+      if (running) tell({ t: 'sa:status-result', id: m.id, status: running.plugin.status() });
+      return;
+    case 'sa:reopen-logs':
+      running?.plugin.reopenLogs();
+      return;
+    case 'sa:stop':
+      void stop(m.now);
+      return;
+    default:
+      return;
+  }
+});
+tell({ t: 'sa:hello' });
+// The primary is gone (killed, say): nothing will ever send requests' pools or configs again.
+process.on('disconnect', () => void stop(true));
+// A signal to the whole process group (Ctrl-C) reaches proxies too: stop gracefully, as the primary does.
+process.on('SIGINT', () => void stop(false));
+process.on('SIGTERM', () => void stop(false));
