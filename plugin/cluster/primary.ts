@@ -6,6 +6,7 @@
 // their parent is gone and exit.
 import cluster, { type Worker } from 'node:cluster';
 import os from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +44,8 @@ export interface RunningCluster {
   readonly httpsPorts: readonly number[];
   /** Every live proxy process's pid, by index. */
   proxyPids(): number[];
+  /** The standby's pid once it is booted and holds the config (a proxy's death is then covered at once). */
+  standbyPid(): number | null;
   status(): Promise<ClusterStatus>;
   reload(): Promise<ReloadReport>;
   close(): Promise<void>;
@@ -50,11 +53,20 @@ export interface RunningCluster {
 }
 
 interface Proxy extends ProxyChannel {
-  readonly index: number;
+  /** Its place (slot leases follow it); -1 for the standby until it is activated. */
+  index: number;
   readonly worker: Worker;
   readonly startedAt: number;
   readonly listening: Promise<{ port: number; httpsPorts: readonly number[] }>;
   readonly answers: Map<number, (message: ProxyMessage) => void>;
+}
+
+async function freePort(host: string): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, host, resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
 
 /** The number of proxy processes `proxy.cluster` asks for. */
@@ -86,15 +98,24 @@ export async function serveCluster(file: string, options: ClusterOptions): Promi
   let lastReload: ReloadReport | null = null;
   let nextId = 1;
   let stopping = false;
+  // node:cluster shares one listening socket per address:port among the proxies it forks, so port 0
+  // would be one socket for every cluster this process runs (tests do): pick a free port here.
   let port = options.port ?? config.proxy.port;
+  if (port === 0) port = await freePort(config.proxy.host);
   const proxies = new Map<number, Proxy>();
   const earlyDeaths = new Map<number, number>();
 
   cluster.setupPrimary({ exec: PROXY_MAIN, args: [], silent: false });
 
-  const fork = (index: number): Proxy => {
+  /** The next proxy, already booted and holding the config, waiting to take a dead one's place. */
+  let standby: Proxy | null = null;
+  let standbyReady = false;
+  let standbyDeaths = 0;
+
+  /** Forks proxy `index`, or the standby (index -1) when `index` is null. */
+  const fork = (index: number | null): Proxy => {
     const worker = cluster.fork({
-      SCRIPTALIAS_PROXY_INDEX: String(index), SCRIPTALIAS_CLUSTER_SIZE: String(size),
+      SCRIPTALIAS_PROXY_INDEX: String(index ?? -1), SCRIPTALIAS_STANDBY: index === null ? '1' : '0', SCRIPTALIAS_CLUSTER_SIZE: String(size),
       SCRIPTALIAS_LOG_LEVEL: options.logLevel, SCRIPTALIAS_LOG_FORMAT: options.logFormat, SCRIPTALIAS_PORT: String(port),
     });
     const answers = new Map<number, (message: ProxyMessage) => void>();
@@ -106,18 +127,24 @@ export async function serveCluster(file: string, options: ClusterOptions): Promi
     });
     listening.catch(() => undefined);
     const proxy: Proxy = {
-      id: worker.id, index, worker, startedAt: Date.now(), listening, answers,
+      id: worker.id, index: index ?? -1, worker, startedAt: Date.now(), listening, answers,
       send: (message: PrimaryMessage) => {
         if (worker.isConnected()) worker.send(message);
       },
     };
-    proxies.set(index, proxy);
+    if (index === null) {
+      standby = proxy;
+      standbyReady = false;
+    } else {
+      proxies.set(index, proxy);
+    }
     worker.on('message', (message: unknown) => {
       if (!isClusterMessage(message)) return;
       const m = message as ProxyMessage;
       if (pools.onMessage(proxy, m)) return;
       switch (m.t) {
         case 'sa:hello': proxy.send({ t: 'sa:config', id: 0, config: payload }); return;
+        case 'sa:standing-by': if (standby === proxy) { standbyReady = true; standbyDeaths = 0; } return;
         case 'sa:listening': onListening({ port: m.port, httpsPorts: m.httpsPorts }); return;
         case 'sa:start-failed': onFailed(reviveError(m.error)); return;
         case 'sa:config-applied':
@@ -130,25 +157,50 @@ export async function serveCluster(file: string, options: ClusterOptions): Promi
         default: return;
       }
     });
-    worker.on('exit', (code, signal) => {
-      pools.dropProxy(worker.id);
-      onFailed(new ScriptAliasError('SA_ERR_CLUSTER_PROXY_FAILED', `proxy process ${index} exited during start (code ${code}, signal ${signal})`));
-      for (const answer of answers.values()) answer({ t: 'sa:start-failed', error: serializeError(new Error('proxy exited')) });
-      if (proxies.get(index) === proxy) proxies.delete(index);
-      const line = { code: 'SA_EVT_PROXY_EXIT', proxy: index, proxyPid: worker.process.pid, exitCode: code, signal };
-      if (stopping) { log.info(line, 'proxy process stopped'); return; }
-      log.error(line, 'proxy process died; starting a new one');
-      const early = Date.now() - proxy.startedAt < EARLY_DEATH_MS;
-      const deaths = early ? (earlyDeaths.get(index) ?? 0) + 1 : 0;
-      earlyDeaths.set(index, deaths);
-      const delay = deaths > 0 ? Math.min(100 * 2 ** (deaths - 1), MAX_BACKOFF_MS) : 0;
-      const again = setTimeout(() => {
-        if (!stopping) fork(index).listening.then(() => earlyDeaths.set(index, 0), () => undefined);
-      }, delay);
-      again.unref();
-    });
+    // A send racing the proxy's death (EPIPE): its exit is what counts, handled below.
+    worker.on('error', (err) => log.debug({ err, proxy: proxy.index }, 'proxy channel error'));
+    worker.on('exit', (code, signal) => onProxyExit(proxy, code, (signal || null) as NodeJS.Signals | null, onFailed));
     return proxy;
   };
+
+  const later = (deaths: number, run: () => void): void => {
+    const delay = deaths > 0 ? Math.min(100 * 2 ** (deaths - 1), MAX_BACKOFF_MS) : 0;
+    const timer = setTimeout(() => { if (!stopping) run(); }, delay);
+    timer.unref();
+  };
+
+  function onProxyExit(proxy: Proxy, code: number | null, signal: NodeJS.Signals | null, onFailed: (err: Error) => void): void {
+    pools.dropProxy(proxy.id);
+    onFailed(new ScriptAliasError('SA_ERR_CLUSTER_PROXY_FAILED', `proxy process ${proxy.index} exited during start (code ${code}, signal ${signal})`));
+    for (const answer of proxy.answers.values()) answer({ t: 'sa:start-failed', error: serializeError(new Error('proxy exited')) });
+    const line = { code: 'SA_EVT_PROXY_EXIT', proxy: proxy.index, proxyPid: proxy.worker.process.pid, exitCode: code, signal };
+    if (standby === proxy) {
+      standby = null;
+      if (stopping) return;
+      log.warn(line, 'standby proxy process died; starting a new one');
+      standbyDeaths++;
+      later(standbyDeaths, () => fork(null));
+      return;
+    }
+    if (proxies.get(proxy.index) === proxy) proxies.delete(proxy.index);
+    if (stopping) { log.info(line, 'proxy process stopped'); return; }
+    const next = standby;
+    if (next && standbyReady) {
+      // The standby takes the place at once; a new standby boots behind it.
+      log.error({ ...line, replacement: next.worker.process.pid }, 'proxy process died; the standby takes its place');
+      standby = null;
+      next.index = proxy.index;
+      proxies.set(proxy.index, next);
+      next.send({ t: 'sa:activate', index: proxy.index });
+      fork(null);
+      return;
+    }
+    log.error(line, 'proxy process died; starting a new one');
+    const early = Date.now() - proxy.startedAt < EARLY_DEATH_MS;
+    const deaths = early ? (earlyDeaths.get(proxy.index) ?? 0) + 1 : 0;
+    earlyDeaths.set(proxy.index, deaths);
+    later(deaths, () => fork(proxy.index).listening.then(() => earlyDeaths.set(proxy.index, 0), () => undefined));
+  }
 
   /** Ask one proxy and wait for its answer (null when it does not answer in time or is gone). */
   const ask = <T extends ProxyMessage>(proxy: Proxy, message: (id: number) => PrimaryMessage): Promise<T | null> => {
@@ -163,7 +215,7 @@ export async function serveCluster(file: string, options: ClusterOptions): Promi
 
   const stopProxies = async (now: boolean): Promise<void> => {
     stopping = true;
-    const all = [...proxies.values()];
+    const all = [...proxies.values(), ...(standby ? [standby] : [])];
     await Promise.all(all.map((p) => new Promise<void>((resolve) => {
       if (p.worker.isDead()) { resolve(); return; }
       p.worker.once('exit', () => resolve());
@@ -188,6 +240,7 @@ export async function serveCluster(file: string, options: ClusterOptions): Promi
   }
   // A proxy started later (one replaced after a crash) binds the port the first ones got.
   port = bound.port;
+  fork(null);
   const host = config.proxy.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
   log.info({ url, proxies: size, config: file }, 'scriptalias listening (cluster)');
@@ -217,6 +270,7 @@ export async function serveCluster(file: string, options: ClusterOptions): Promi
     ({ config, payload } = next);
     generation++;
     const reports = await Promise.all([...proxies.values()].map((p) => ask<Extract<ProxyMessage, { t: 'sa:config-applied' }>>(p, (id) => ({ t: 'sa:config', id, config: payload }))));
+    standby?.send({ t: 'sa:config', id: 0, config: payload });
     void releaseOld().catch((err: unknown) => log.error({ err }, 'closing the previous pools failed'));
     const failed = reports.find((r) => r !== null && !r.report.applied);
     lastReload = failed
@@ -257,6 +311,7 @@ export async function serveCluster(file: string, options: ClusterOptions): Promi
 
   return {
     port: bound.port, url, httpsPorts: bound.httpsPorts, status, reload,
+    standbyPid: () => (standby && standbyReady ? standby.worker.process.pid ?? null : null),
     proxyPids: () => [...proxies.values()].sort((a, b) => a.index - b.index).map((p) => p.worker.process.pid ?? 0),
     async close() {
       await stopAdmin();

@@ -2,24 +2,30 @@
 // share the primary's ports). It waits for the config the primary validated, serves it with its own
 // inline and isolate executors and a dispatcher per named group, and does what the primary says:
 // swap to a new config, report status, reopen logs, stop. When the primary is gone it stops too.
+// A standby (SCRIPTALIAS_STANDBY=1) loads its code and checks the config, then waits: when a proxy
+// dies the primary activates it, so the dead one's place is taken in milliseconds, not a Node boot.
 import { serve, type RunningProxy } from '../serve.js';
-import { ConfigText } from '../index.js';
+import { ConfigText, loadConfig } from '../index.js';
 import { makeLogger } from '../logger.js';
 import { PrimaryLink, createRemotePool } from '../../src/cluster/remote-pool.js';
 import { isClusterMessage, type PrimaryMessage, type ProxyMessage } from '../../src/cluster/messages.js';
 import { serializeError } from '../../src/errors.js';
 
 const env = process.env;
-const index = Number(env.SCRIPTALIAS_PROXY_INDEX ?? 0);
 const count = Number(env.SCRIPTALIAS_CLUSTER_SIZE ?? 1);
-const log = makeLogger(env.SCRIPTALIAS_LOG_LEVEL ?? 'info', env.SCRIPTALIAS_LOG_FORMAT ?? 'json').child({ proxy: index });
+let standby = env.SCRIPTALIAS_STANDBY === '1';
+const baseLog = makeLogger(env.SCRIPTALIAS_LOG_LEVEL ?? 'info', env.SCRIPTALIAS_LOG_FORMAT ?? 'json');
+let log = baseLog.child({ proxy: Number(env.SCRIPTALIAS_PROXY_INDEX ?? 0) });
+process.title = standby ? 'scriptalias:standby' : 'scriptalias:proxy';
 const port = env.SCRIPTALIAS_PORT === undefined ? undefined : Number(env.SCRIPTALIAS_PORT);
 
 const tell = (message: ProxyMessage): void => {
   if (process.connected) process.send?.(message);
 };
-const link = new PrimaryLink(index, count, tell);
+const link = new PrimaryLink(Number(env.SCRIPTALIAS_PROXY_INDEX ?? 0), count, tell);
 let running: RunningProxy | null = null;
+/** The config to serve; a standby keeps the latest one until it is activated. */
+let latest: { origin: string; text: string } | null = null;
 let stopping: Promise<void> | null = null;
 /** Config swaps run one at a time, in the order the primary sent them. */
 let swaps: Promise<unknown> = Promise.resolve();
@@ -54,6 +60,12 @@ process.on('message', (message: unknown) => {
   switch (m.t) {
     case 'sa:config': {
       const { id, config } = m;
+      latest = config;
+      if (standby) {
+        // Compiles the schema and checks the text now, so that activation has nothing slow left.
+        swaps = swaps.then(() => loadConfig(new ConfigText(config.text, config.origin)).then(() => tell({ t: 'sa:standing-by' }), (err: unknown) => log.error({ err }, 'standby: config rejected')));
+        return;
+      }
       swaps = swaps.then(async () => {
         if (!running) {
           await start(config.origin, config.text);
@@ -64,6 +76,14 @@ process.on('message', (message: unknown) => {
       });
       return;
     }
+    case 'sa:activate':
+      if (!standby || !latest) return;
+      standby = false;
+      link.index = m.index;
+      log = baseLog.child({ proxy: m.index });
+      process.title = 'scriptalias:proxy';
+      swaps = swaps.then(() => start(latest!.origin, latest!.text));
+      return;
     case 'sa:status':
       if (running) tell({ t: 'sa:status-result', id: m.id, status: running.plugin.status() });
       return;

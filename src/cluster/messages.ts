@@ -23,12 +23,16 @@ export type PrimaryMessage =
   | { readonly t: 'sa:app-group-result'; readonly id: number; readonly socketPath?: string; readonly error?: SerializedError }
   | { readonly t: 'sa:status'; readonly id: number }
   | { readonly t: 'sa:reopen-logs' }
+  /** To the standby proxy: take the place of proxy `index` (one just died) and listen. */
+  | { readonly t: 'sa:activate'; readonly index: number }
   | { readonly t: 'sa:stop'; readonly now: boolean };
 
 export type ProxyMessage =
   /** Its message listener is on: node:cluster's 'online' comes before an ES module has run, and a
    *  message sent then would be lost. */
   | { readonly t: 'sa:hello' }
+  /** The standby proxy loaded its code and checked the config: an activation is quick now. */
+  | { readonly t: 'sa:standing-by' }
   | { readonly t: 'sa:listening'; readonly port: number; readonly httpsPorts: readonly number[] }
   | { readonly t: 'sa:start-failed'; readonly error: SerializedError }
   | { readonly t: 'sa:config-applied'; readonly id: number; readonly report: ReloadReport }

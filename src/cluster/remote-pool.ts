@@ -16,7 +16,8 @@ const COUNTS_MS = 250;
 
 /** The proxy's end of the IPC channel: routes the primary's messages to subscriptions. */
 export class PrimaryLink {
-  readonly index: number;
+  /** Which proxy this is (slot leases depend on it); a standby learns it when it is activated. */
+  index: number;
   readonly count: number;
   readonly #send: (message: ProxyMessage) => void;
   readonly #subs = new Map<number, RemoteArbiter>();

@@ -6,6 +6,7 @@ import path from 'node:path';
 import http from 'node:http';
 import type { ExecutionContext } from 'ava';
 import { serve, type RunningProxy } from '../../plugin/serve.js';
+import { serveCluster, type RunningCluster } from '../../plugin/cluster/primary.js';
 import { silentLogger, createLogger } from '../../src/log.js';
 
 export interface TestProxy {
@@ -41,6 +42,23 @@ export async function startProxy(t: ExecutionContext, config: Record<string, unk
   const running = await serve(configFile, { log, port: 0, watch: options.watch ?? false });
   t.teardown(() => running.destroy());
   return { url: running.url, port: running.port, dir, configFile, running };
+}
+
+export interface TestCluster {
+  readonly url: string;
+  readonly dir: string;
+  readonly configFile: string;
+  readonly running: RunningCluster;
+}
+
+/** Like startProxy with `proxy.cluster: proxies`: this test process is the primary (node:cluster). */
+export async function startCluster(t: ExecutionContext, config: Record<string, unknown>, proxies: number, dir = tempDir(t), options: { watch?: boolean } = {}): Promise<TestCluster> {
+  const configFile = path.join(dir, 'proxy.json');
+  const proxy = { ...(config.proxy as object | undefined), port: 0, host: '127.0.0.1', cluster: proxies };
+  writeFileSync(configFile, JSON.stringify({ ...config, proxy }, null, 2));
+  const running = await serveCluster(configFile, { log: silentLogger(), port: 0, watch: options.watch ?? false, logLevel: 'silent', logFormat: 'json' });
+  t.teardown(() => running.destroy());
+  return { url: running.url, dir, configFile, running };
 }
 
 export interface SimpleResponse {
