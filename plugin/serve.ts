@@ -22,7 +22,12 @@ export interface ServeOptions {
   /** Cluster mode: this process is one of a primary's proxies (plugin/cluster/). It serves the config
    *  text the primary validated, dispatches named groups to the primary's pools, and leaves the
    *  status socket, metrics, state file, config watching and signals to the primary. */
-  readonly clusterProxy?: { readonly config: ConfigText; readonly remotePool: RemotePoolMaker };
+  readonly clusterProxy?: {
+    readonly config: ConfigText;
+    readonly remotePool: RemotePoolMaker;
+    /** Awaited with everything built, right before the listeners open (a standby waits here). */
+    readonly beforeListen?: () => Promise<void>;
+  };
 }
 
 export interface RunningProxy {
@@ -125,6 +130,7 @@ async function serveWith(file: string, config: Awaited<ReturnType<typeof loadCon
   metrics?.attach(attached);
   const server = deferred.servers[0];
   if (!server) throw new Error('redbird created no HTTP server');
+  await options.clusterProxy?.beforeListen?.();
   // Every listener opens only now that the plugin is ready (warm groups, routes registered).
   let actualPort: number;
   let httpsPorts: number[];

@@ -48,7 +48,7 @@ export async function startStatusEndpoint(socketPath: string, status: () => unkn
       const body = JSON.stringify(value, null, 2) + '\n';
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
     };
-    if (req.method === 'GET' && req.url === '/status') answer(status());
+    if (req.method === 'GET' && req.url === '/status') void Promise.resolve(status()).then(answer, (err: unknown) => answer({ error: String(err) }));
     else if (req.method === 'POST' && req.url === '/reload') void reload().then(answer, (err: unknown) => answer({ applied: false, error: String(err) }));
     else res.writeHead(404).end();
   });

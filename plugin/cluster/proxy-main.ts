@@ -2,10 +2,11 @@
 // share the primary's ports). It waits for the config the primary validated, serves it with its own
 // inline and isolate executors and a dispatcher per named group, and does what the primary says:
 // swap to a new config, report status, reopen logs, stop. When the primary is gone it stops too.
-// A standby (SCRIPTALIAS_STANDBY=1) loads its code and checks the config, then waits: when a proxy
-// dies the primary activates it, so the dead one's place is taken in milliseconds, not a Node boot.
+// A standby (SCRIPTALIAS_STANDBY=1) builds everything (redbird, plugin, executors, its subscriptions
+// to the pools) and waits before its listeners open: when a proxy dies the primary activates it, so
+// the dead one's place is taken in the time a listen takes, not a Node boot.
 import { serve, type RunningProxy } from '../serve.js';
-import { ConfigText, loadConfig } from '../index.js';
+import { ConfigText } from '../index.js';
 import { makeLogger } from '../logger.js';
 import { PrimaryLink, createRemotePool } from '../../src/cluster/remote-pool.js';
 import { isClusterMessage, type PrimaryMessage, type ProxyMessage } from '../../src/cluster/messages.js';
@@ -27,14 +28,31 @@ let running: RunningProxy | null = null;
 /** The config to serve; a standby keeps the latest one until it is activated. */
 let latest: { origin: string; text: string } | null = null;
 let stopping: Promise<void> | null = null;
+/** Resolves with the place a standby takes. */
+let activate: (index: number) => void = () => undefined;
+const activation = new Promise<number>((resolve) => { activate = resolve; });
 /** Config swaps run one at a time, in the order the primary sent them. */
 let swaps: Promise<unknown> = Promise.resolve();
+
+/** A standby, with everything built: says so, and waits for its place. */
+async function standBy(): Promise<void> {
+  tell({ t: 'sa:standing-by' });
+  const index = await activation;
+  standby = false;
+  link.setIndex(index);
+  log = baseLog.child({ proxy: index });
+  process.title = 'scriptalias:proxy';
+}
 
 async function start(file: string, text: string): Promise<void> {
   try {
     running = await serve(file, {
       log, watch: false, ...(port === undefined ? {} : { port }),
-      clusterProxy: { config: new ConfigText(text, file), remotePool: (planned, poolLog, hooks) => createRemotePool({ planned, link, log: poolLog, ...(hooks ? { hooks } : {}) }) },
+      clusterProxy: {
+        config: new ConfigText(text, file),
+        remotePool: (planned, poolLog, hooks) => createRemotePool({ planned, link, log: poolLog, ...(hooks ? { hooks } : {}) }),
+        ...(standby ? { beforeListen: standBy } : {}),
+      },
     });
   } catch (err) {
     tell({ t: 'sa:start-failed', error: serializeError(err) });
@@ -43,6 +61,8 @@ async function start(file: string, text: string): Promise<void> {
     return;
   }
   tell({ t: 'sa:listening', port: running.port, httpsPorts: running.httpsPorts });
+  // A standby built with the config of its birth; the primary may have reloaded since.
+  if (latest && latest.text !== text) await running.plugin.reload(new ConfigText(latest.text, latest.origin));
 }
 
 function stop(now: boolean): Promise<void> {
@@ -60,32 +80,24 @@ process.on('message', (message: unknown) => {
   switch (m.t) {
     case 'sa:config': {
       const { id, config } = m;
+      const first = latest === null;
       latest = config;
-      if (standby) {
-        // Compiles the schema and checks the text now, so that activation has nothing slow left.
-        swaps = swaps.then(() => loadConfig(new ConfigText(config.text, config.origin)).then(() => tell({ t: 'sa:standing-by' }), (err: unknown) => log.error({ err }, 'standby: config rejected')));
-        return;
+      // A standby builds with its first config and picks up any later one when it is activated.
+      if (first) swaps = swaps.then(() => start(config.origin, config.text));
+      else if (!standby) {
+        swaps = swaps.then(async () => {
+          const report = await running!.plugin.reload(new ConfigText(config.text, config.origin));
+          tell({ t: 'sa:config-applied', id, report });
+        });
       }
-      swaps = swaps.then(async () => {
-        if (!running) {
-          await start(config.origin, config.text);
-          return;
-        }
-        const report = await running.plugin.reload(new ConfigText(config.text, config.origin));
-        tell({ t: 'sa:config-applied', id, report });
-      });
       return;
     }
     case 'sa:activate':
-      if (!standby || !latest) return;
-      standby = false;
-      link.index = m.index;
-      log = baseLog.child({ proxy: m.index });
-      process.title = 'scriptalias:proxy';
-      swaps = swaps.then(() => start(latest!.origin, latest!.text));
+      activate(m.index);
       return;
     case 'sa:status':
-      if (running) tell({ t: 'sa:status-result', id: m.id, status: running.plugin.status() });
+      // Still starting (an activated standby opening its listeners): nothing to count yet.
+      tell({ t: 'sa:status-result', id: m.id, status: running?.plugin.status() ?? { generation: 0, configFile: latest?.origin ?? '', lastReload: null, executors: {} } });
       return;
     case 'sa:reopen-logs':
       running?.plugin.reopenLogs();

@@ -17,7 +17,8 @@ const COUNTS_MS = 250;
 /** The proxy's end of the IPC channel: routes the primary's messages to subscriptions. */
 export class PrimaryLink {
   /** Which proxy this is (slot leases depend on it); a standby learns it when it is activated. */
-  index: number;
+  #index: number;
+  readonly #onIndex = new Set<() => void>();
   readonly count: number;
   readonly #send: (message: ProxyMessage) => void;
   readonly #subs = new Map<number, RemoteArbiter>();
@@ -26,13 +27,29 @@ export class PrimaryLink {
   #nextId = 1;
 
   constructor(index: number, count: number, send: (message: ProxyMessage) => void) {
-    this.index = index;
+    this.#index = index;
     this.count = count;
     this.#send = send;
   }
 
   send(message: ProxyMessage): void {
     this.#send(message);
+  }
+
+  get index(): number {
+    return this.#index;
+  }
+
+  /** A standby takes a place: every dispatcher leases its slots again for that place. */
+  setIndex(index: number): void {
+    this.#index = index;
+    for (const relet of this.#onIndex) relet();
+  }
+
+  /** `relet` runs whenever the index changes; returns the function that stops that. */
+  onIndexChange(relet: () => void): () => void {
+    this.#onIndex.add(relet);
+    return () => this.#onIndex.delete(relet);
   }
 
   /** A message from the primary about pools; false when it is about something else. */
@@ -174,6 +191,7 @@ export function createRemotePool(options: RemotePoolOptions): Executor {
     slotsOf: (worker) => slotLease(settings.threads, settings.processes, link.index, link.count, worker.slot),
     ...(options.hooks ? { hooks: options.hooks } : {}),
   });
+  const stopReletting = link.onIndexChange(() => dispatcher.relet());
   const life: ManagedExecutor = new ManagedExecutor(() => ({
     async start() {
       const subscribed = arbiter.whenSubscribed();
@@ -183,8 +201,12 @@ export function createRemotePool(options: RemotePoolOptions): Executor {
     dispatch: (job, req, res) => dispatcher.dispatch(job, req, res),
     // The processes' own view lives in the primary (it merges every proxy's status into it).
     status: (state) => dispatcher.status(state, [], { restarts: 0, restartsByReason: {} }),
-    drain: () => dispatcher.drain(),
+    async drain() {
+      stopReletting();
+      await dispatcher.drain();
+    },
     async stop() {
+      stopReletting();
       dispatcher.close();
     },
   }));

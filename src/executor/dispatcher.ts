@@ -38,9 +38,10 @@ interface Pending {
 
 /** A worker as this dispatcher sees it. */
 interface Seat {
+  readonly endpoint: WorkerEndpoint;
   readonly pid: number;
   readonly slot: number;
-  readonly slots: number;
+  slots: number;
   readonly sockets: Map<string, string>;
   readonly pools: Map<string, StreamPool>;
   draining: boolean;
@@ -119,6 +120,12 @@ export class Dispatcher {
     this.#pump();
   }
 
+  /** Leases every worker's slots again (a cluster standby just learned which proxy it is). */
+  relet(): void {
+    for (const seat of this.#seats.values()) seat.slots = this.#slotsOf(seat.endpoint);
+    this.#pump();
+  }
+
   /** Requests in flight or queued here. */
   get busy(): number {
     let n = this.#queue.length;
@@ -159,7 +166,7 @@ export class Dispatcher {
   #seat(worker: WorkerEndpoint): void {
     const sockets = new Map(Object.entries(worker.appGroups));
     sockets.set(GLOBAL_GROUP, worker.socketPath);
-    this.#seats.set(worker.pid, { pid: worker.pid, slot: worker.slot, slots: this.#slotsOf(worker), sockets, pools: new Map(), draining: false, inFlight: 0, served: 0 });
+    this.#seats.set(worker.pid, { endpoint: worker, pid: worker.pid, slot: worker.slot, slots: this.#slotsOf(worker), sockets, pools: new Map(), draining: false, inFlight: 0, served: 0 });
     this.#pump();
   }
 
