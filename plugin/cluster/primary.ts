@@ -22,6 +22,8 @@ import type { Logger } from '../../src/log.js';
 import { watchConfigFile, type ConfigWatcher } from '../watch.js';
 import { startStatusEndpoint, claimStatusSocket } from '../status-endpoint.js';
 import { writeState, removeState } from '../state-file.js';
+import { listenMetrics, type MetricsServer, type MetricJson } from '../../src/ops/metrics.js';
+import { RuntimeEvents } from '../../src/runtime/events.js';
 
 const PROXY_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'proxy-main.js');
 /** A proxy that dies this soon after it started counts as a failed start (back-off applies). */
@@ -42,6 +44,8 @@ export interface RunningCluster {
   readonly port: number;
   readonly url: string;
   readonly httpsPorts: readonly number[];
+  /** The metrics listener's base URL, or null when metrics are off. */
+  readonly metricsUrl: string | null;
   /** Every live proxy process's pid, by index. */
   proxyPids(): number[];
   /** The standby's pid once it is booted and holds the config (a proxy's death is then covered at once). */
@@ -87,11 +91,25 @@ async function readValidated(file: string): Promise<{ config: ResolvedConfig; pa
 }
 
 export async function serveCluster(file: string, options: ClusterOptions): Promise<RunningCluster> {
-  const { log } = options;
-  let { config, payload } = await readValidated(file);
+  const { config, payload } = await readValidated(file);
   const size = clusterSize(config.proxy.cluster ?? 1);
   if (config.statusSocket) await claimStatusSocket(config.statusSocket);
-  const pools = new PoolHost(log);
+  const metrics: MetricsServer | null = config.metrics ? await listenMetrics(config.metrics) : null;
+  try {
+    return await runCluster(file, config, payload, size, metrics, options);
+  } catch (err) {
+    await metrics?.close();
+    throw err;
+  }
+}
+
+async function runCluster(file: string, initial: ResolvedConfig, initialPayload: ConfigPayload, size: number, metrics: MetricsServer | null, options: ClusterOptions): Promise<RunningCluster> {
+  const { log } = options;
+  let config = initial;
+  let payload = initialPayload;
+  /** Restarts and reloads, for the metrics the primary keeps. */
+  const events = new RuntimeEvents();
+  const pools = new PoolHost(log, events.hooks);
   await pools.reconcile(config, false);
 
   let generation = 1;
@@ -148,6 +166,7 @@ export async function serveCluster(file: string, options: ClusterOptions): Promi
         case 'sa:listening': onListening({ port: m.port, httpsPorts: m.httpsPorts }); return;
         case 'sa:start-failed': onFailed(reviveError(m.error)); return;
         case 'sa:config-applied':
+        case 'sa:metrics-result':
         case 'sa:status-result': {
           const answer = answers.get(m.id);
           answers.delete(m.id);
@@ -254,6 +273,7 @@ export async function serveCluster(file: string, options: ClusterOptions): Promi
       if (err instanceof ConfigError) for (const issue of err.issues) log.error({ code: issue.code, pointer: issue.pointer, file: issue.file }, formatIssue(issue));
       log.error({ code: 'SA_ERR_RELOAD_FAILED' }, 'new config rejected; the previous config keeps serving');
       lastReload = { applied: false, generation, needsRestart: [], error: serializeError(err) };
+      events.emit('reload', { result: 'failed', generation });
       return lastReload;
     }
     const needsRestart = (['port', 'host', 'cluster'] as const)
@@ -264,6 +284,7 @@ export async function serveCluster(file: string, options: ClusterOptions): Promi
     } catch (err) {
       log.error({ err, code: 'SA_ERR_RELOAD_FAILED' }, 'reload failed; the previous config keeps serving');
       lastReload = { applied: false, generation, needsRestart, error: serializeError(err) };
+      events.emit('reload', { result: 'failed', generation });
       return lastReload;
     }
     const previous = config;
@@ -276,6 +297,7 @@ export async function serveCluster(file: string, options: ClusterOptions): Promi
     lastReload = failed
       ? { applied: false, generation, needsRestart, ...(failed.report.error ? { error: failed.report.error } : {}) }
       : { applied: true, generation, needsRestart, changes: diffConfigs(previous, config) };
+    events.emit('reload', { result: lastReload.applied ? 'applied' : 'failed', generation });
     log.info({ generation, proxies: reports.length }, 'config reloaded (cluster)');
     return lastReload;
   };
@@ -293,9 +315,16 @@ export async function serveCluster(file: string, options: ClusterOptions): Promi
     return mergeStatus({ generation, configFile: config.file, lastReload }, pools.status(), parts.sort((a, b) => a.index - b.index));
   };
 
+  const proxyMetrics = async (): Promise<readonly MetricJson[]> => {
+    const answers = await Promise.all([...proxies.values()].map((p) => ask<Extract<ProxyMessage, { t: 'sa:metrics-result' }>>(p, (id) => ({ t: 'sa:metrics', id }))));
+    return answers.flatMap((a) => (a ? [a.metrics] : []));
+  };
+  metrics?.attach({ events, status, proxyMetrics }, 'primary');
+  const metricsUrl = metrics ? `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${metrics.port}` : null;
+  if (metricsUrl) log.info({ metrics: `${metricsUrl}/metrics` }, 'metrics listening');
   const statusEndpoint = config.statusSocket ? await startStatusEndpoint(config.statusSocket, status, reload) : null;
   const configFile = path.resolve(file);
-  writeState({ configFile, pid: process.pid, statusSocket: config.statusSocket, metrics: null, startedAt: new Date().toISOString() });
+  writeState({ configFile, pid: process.pid, statusSocket: config.statusSocket, metrics: metricsUrl, startedAt: new Date().toISOString() });
   const watcher: ConfigWatcher | null = (options.watch ?? true) ? await watchConfigFile(file, () => void reload()) : null;
   const onHangup = (): void => void reload();
   const onReopen = (): void => { for (const p of proxies.values()) p.send({ t: 'sa:reopen-logs' }); };
@@ -306,11 +335,12 @@ export async function serveCluster(file: string, options: ClusterOptions): Promi
     process.removeListener('SIGUSR1', onReopen);
     await watcher?.close();
     await statusEndpoint?.close();
+    await metrics?.close();
     removeState(configFile);
   };
 
   return {
-    port: bound.port, url, httpsPorts: bound.httpsPorts, status, reload,
+    port: bound.port, url, httpsPorts: bound.httpsPorts, metricsUrl, status, reload,
     standbyPid: () => (standby && standbyReady ? standby.worker.process.pid ?? null : null),
     proxyPids: () => [...proxies.values()].sort((a, b) => a.index - b.index).map((p) => p.worker.process.pid ?? 0),
     async close() {

@@ -11,6 +11,7 @@ import { makeLogger } from '../logger.js';
 import { PrimaryLink, createRemotePool } from '../../src/cluster/remote-pool.js';
 import { isClusterMessage, type PrimaryMessage, type ProxyMessage } from '../../src/cluster/messages.js';
 import { serializeError } from '../../src/errors.js';
+import { ScriptAliasMetrics } from '../../src/ops/metrics.js';
 
 const env = process.env;
 const count = Number(env.SCRIPTALIAS_CLUSTER_SIZE ?? 1);
@@ -25,6 +26,8 @@ const tell = (message: ProxyMessage): void => {
 };
 const link = new PrimaryLink(Number(env.SCRIPTALIAS_PROXY_INDEX ?? 0), count, tell);
 let running: RunningProxy | null = null;
+/** The requests this proxy answered, for the primary's scrape (the primary keeps the pools' metrics). */
+let metrics: ScriptAliasMetrics | null = null;
 /** The config to serve; a standby keeps the latest one until it is activated. */
 let latest: { origin: string; text: string } | null = null;
 let stopping: Promise<void> | null = null;
@@ -60,6 +63,7 @@ async function start(file: string, text: string): Promise<void> {
     process.disconnect?.();
     return;
   }
+  metrics = new ScriptAliasMetrics(running.plugin, 'proxy');
   tell({ t: 'sa:listening', port: running.port, httpsPorts: running.httpsPorts });
   // A standby built with the config of its birth; the primary may have reloaded since.
   if (latest && latest.text !== text) await running.plugin.reload(new ConfigText(latest.text, latest.origin));
@@ -98,6 +102,9 @@ process.on('message', (message: unknown) => {
     case 'sa:status':
       // Still starting (an activated standby opening its listeners): nothing to count yet.
       tell({ t: 'sa:status-result', id: m.id, status: running?.plugin.status() ?? { generation: 0, configFile: latest?.origin ?? '', lastReload: null, executors: {} } });
+      return;
+    case 'sa:metrics':
+      void (metrics?.json() ?? Promise.resolve([])).then((json) => tell({ t: 'sa:metrics-result', id: m.id, metrics: json }));
       return;
     case 'sa:reopen-logs':
       running?.plugin.reopenLogs();

@@ -5,6 +5,7 @@ import type { PlannedExecutor } from '../runtime/plan.js';
 import type { WorkerEndpoint, Outcome } from '../executor/arbiter.js';
 import type { ReloadReport, RuntimeStatus } from '../runtime/runtime.js';
 import type { SerializedError } from '../errors.js';
+import type { MetricJson } from '../ops/metrics.js';
 
 /** The config every proxy serves: the text the primary validated, and the file it came from. */
 export interface ConfigPayload {
@@ -22,6 +23,7 @@ export type PrimaryMessage =
   | { readonly t: 'sa:pool-state'; readonly sub: number; readonly state: 'ready' | 'failing' }
   | { readonly t: 'sa:app-group-result'; readonly id: number; readonly socketPath?: string; readonly error?: SerializedError }
   | { readonly t: 'sa:status'; readonly id: number }
+  | { readonly t: 'sa:metrics'; readonly id: number }
   | { readonly t: 'sa:reopen-logs' }
   /** To the standby proxy: take the place of proxy `index` (one just died) and listen. */
   | { readonly t: 'sa:activate'; readonly index: number }
@@ -44,7 +46,9 @@ export type ProxyMessage =
   | { readonly t: 'sa:counts'; readonly sub: number; readonly counts: readonly (readonly [number, number, number])[] }
   | { readonly t: 'sa:released'; readonly sub: number; readonly pid: number }
   | { readonly t: 'sa:ensure-app-group'; readonly id: number; readonly sub: number; readonly pid: number; readonly group: string }
-  | { readonly t: 'sa:status-result'; readonly id: number; readonly status: RuntimeStatus };
+  | { readonly t: 'sa:status-result'; readonly id: number; readonly status: RuntimeStatus }
+  /** Its request metrics as prom-client JSON ([] when metrics are off). */
+  | { readonly t: 'sa:metrics-result'; readonly id: number; readonly metrics: MetricJson };
 
 /** Ours (a cluster message may also come from another library, e.g. prom-client's aggregator). */
 export function isClusterMessage(message: unknown): message is { t: string } {

@@ -4,15 +4,32 @@
 // client: paths and Host headers are not labels.
 import http, { type Server } from 'node:http';
 import { once } from 'node:events';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { RuntimeEvents } from '../runtime/events.js';
 import type { RuntimeStatus } from '../runtime/runtime.js';
 import { ScriptAliasError } from '../errors.js';
 
 export interface MetricsSource {
   readonly events: RuntimeEvents;
-  status(): RuntimeStatus;
+  status(): RuntimeStatus | Promise<RuntimeStatus>;
+  /** Cluster mode: every proxy process's request metrics (prom-client JSON), merged into the scrape. */
+  proxyMetrics?(): Promise<readonly MetricJson[]>;
 }
+
+/** One registry's metrics as prom-client's getMetricsAsJSON() gives them (what crosses IPC). */
+export type MetricJson = MetricObjectWithValues<MetricValue<string>>[];
+
+/**
+ * Which metrics this registry keeps. 'all': one proxy process. In a cluster the primary keeps the
+ * pools' and reloads' ('primary': restarts, workers, slots, RSS, queue depth from the merged status)
+ * and each proxy process the requests it answered ('proxy'); a scrape sums them.
+ */
+export type MetricsPart = 'all' | 'primary' | 'proxy';
+
+const OURS = ['scriptalias_requests_total', 'scriptalias_request_duration_seconds', 'scriptalias_queue_wait_seconds', 'scriptalias_queue_depth', 'scriptalias_slots',
+  'scriptalias_workers', 'scriptalias_worker_restarts_total', 'scriptalias_worker_resident_memory_bytes', 'scriptalias_reloads_total', 'scriptalias_config_generation'];
+const PROXY_METRICS = new Set(['scriptalias_requests_total', 'scriptalias_request_duration_seconds', 'scriptalias_queue_wait_seconds']);
+const PRIMARY_METRICS = new Set(OURS.filter((name) => !PROXY_METRICS.has(name)));
 
 const RESTART_REASONS = ['crash', 'maximumRequests', 'timeout', 'memory', 'reload'] as const;
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -21,6 +38,7 @@ const QUEUE_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 
 export class ScriptAliasMetrics {
   readonly registry = new Registry();
   readonly #source: MetricsSource;
+  readonly #part: MetricsPart;
   readonly #detach: () => void;
   #scraping: Promise<unknown> = Promise.resolve();
 
@@ -35,9 +53,12 @@ export class ScriptAliasMetrics {
   readonly #reloads = new Counter({ name: 'scriptalias_reloads_total', help: 'Config reloads by result.', labelNames: ['result'], registers: [this.registry] });
   readonly #generation = new Gauge({ name: 'scriptalias_config_generation', help: 'The config generation being served (1 at start, +1 per applied reload).', registers: [this.registry] });
 
-  constructor(source: MetricsSource) {
+  constructor(source: MetricsSource, part: MetricsPart = 'all') {
     this.#source = source;
+    this.#part = part;
     collectDefaultMetrics({ register: this.registry });
+    const keep = part === 'proxy' ? PROXY_METRICS : part === 'primary' ? PRIMARY_METRICS : null;
+    if (keep) for (const name of OURS) if (!keep.has(name)) this.registry.removeSingleMetric(name);
     // These three are gauges named *_total, which `promtool check metrics` rejects; the same counts
     // stay available by type as nodejs_active_handles / _requests / _resources.
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
@@ -63,15 +84,24 @@ export class ScriptAliasMetrics {
 
   /** The exposition text. Scrapes run one at a time: the gauges are one snapshot while serialized. */
   scrape(): Promise<string> {
-    const next = this.#scraping.then(() => {
-      this.#snapshot(this.#source.status());
-      return this.registry.metrics();
+    const next = this.#scraping.then(async () => {
+      this.#snapshot(await this.#source.status());
+      if (!this.#source.proxyMetrics) return this.registry.metrics();
+      // Counters and histograms add up over the proxies; default process metrics use prom-client's own rule.
+      const parts = await this.#source.proxyMetrics();
+      return AggregatorRegistry.aggregate([await this.registry.getMetricsAsJSON(), ...parts] as MetricJson[]).metrics();
     });
     this.#scraping = next.catch(() => undefined);
     return next;
   }
 
+  /** This registry's metrics as JSON (a cluster proxy's answer to the primary). */
+  async json(): Promise<MetricJson> {
+    return (await this.registry.getMetricsAsJSON()) as MetricJson;
+  }
+
   #snapshot(status: RuntimeStatus): void {
+    if (this.#part === 'proxy') return;
     this.#generation.set(status.generation);
     for (const gauge of [this.#queueDepth, this.#slots, this.#workers, this.#rss]) gauge.reset();
     for (const executor of Object.values(status.executors)) {
@@ -102,7 +132,7 @@ export interface MetricsServer {
   readonly host: string;
   readonly port: number;
   /** Starts answering /metrics from `source` (until then: 503). */
-  attach(source: MetricsSource): void;
+  attach(source: MetricsSource, part?: MetricsPart): void;
   close(): Promise<void>;
 }
 
@@ -144,9 +174,9 @@ export async function listenMetrics(listen: { host: string; port: number }): Pro
   return {
     host: listen.host,
     port,
-    attach(source) {
+    attach(source, part = 'all') {
       metrics?.close();
-      metrics = new ScriptAliasMetrics(source);
+      metrics = new ScriptAliasMetrics(source, part);
     },
     async close() {
       metrics?.close();

@@ -4,6 +4,7 @@
 // primary's SIGTERM stops everything and its SIGKILL leaves no process behind.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { startCluster, tempDir, writeTree, request } from '../helpers/proxy.js';
@@ -178,4 +179,47 @@ test.serial('a reload that fails validation in the primary changes nothing in an
   t.is(after.generation, before.generation);
   t.deepEqual(after.proxies.map((p) => p.generation), before.proxies.map((p) => p.generation));
   for (let i = 0; i < 4; i++) t.is((await pidOf(url, '/pool')).ppid, process.pid, 'both proxies still serve the old config');
+});
+
+function scrape(metricsUrl: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http.get(`${metricsUrl}/metrics`, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
+/** The sum of `name`'s samples whose labels include `labels`. */
+function total(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    if (Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) sum += Number(m[3]);
+  }
+  return sum;
+}
+
+test.serial('metrics in cluster mode: one listener in the primary; requests through both proxies add up, the pool\'s workers counted once; promtool-clean', async (t) => {
+  const dir = tempDir(t);
+  writeTree(dir, { 'pid.cjs': PID_SCRIPT });
+  const withMetrics = config() as { plugins: { scriptalias: Record<string, unknown> } };
+  withMetrics.plugins.scriptalias.metrics = { listen: '127.0.0.1:0' };
+  const { url, running } = await startCluster(t, withMetrics, 2, dir);
+  t.truthy(running.metricsUrl);
+  const through = new Set<number>();
+  for (let i = 0; i < 10; i++) through.add((await pidOf(url, '/inline')).pid);
+  for (let i = 0; i < 10; i++) await pidOf(url, '/pool');
+  t.is(through.size, 2, 'the requests went through both proxies');
+  const text = await scrape(running.metricsUrl!);
+  const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  t.falsy(check.error, 'promtool is installed (.ci/run installs Debian\'s prometheus package)');
+  t.is(check.status, 0, `promtool: ${check.stdout}${check.stderr}`);
+  t.is(total(text, 'scriptalias_requests_total', { group: 'app', code: '200' }), 10);
+  t.is(total(text, 'scriptalias_requests_total', { group: '', code: '200' }), 10);
+  t.is(total(text, 'scriptalias_workers', { group: 'app', state: 'ready' }), 2);
+  t.is(total(text, 'scriptalias_config_generation'), 1);
+  t.is(total(text, 'scriptalias_request_duration_seconds_count', { group: 'app' }), 10);
 });
