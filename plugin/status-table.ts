@@ -2,6 +2,7 @@
 // then the generation, its config file and the last reload. `--json` prints the status as is.
 import type { RuntimeStatus } from '../src/runtime/runtime.js';
 import type { ExecutorStatus, ProcessStatus } from '../src/executor/executor.js';
+import type { ClusterStatus } from '../src/cluster/merge-status.js';
 
 const HEAD = ['GROUP', 'KIND', 'PID', 'STATE', 'SLOTS', 'QUEUE', 'SERVED', 'RESTARTS', 'RSS MiB', 'UPTIME'];
 
@@ -53,5 +54,8 @@ export function formatStatus(status: RuntimeStatus, now = Date.now()): string {
   const reload = last === null ? 'none since start'
     : last.applied ? `applied (generation ${last.generation})${last.needsRestart.length > 0 ? `; needs a restart: ${last.needsRestart.join(', ')}` : ''}`
       : `failed${last.error ? `: ${last.error.message}${last.error.code ? ` [${last.error.code}]` : ''}` : ''} (still serving generation ${last.generation})`;
-  return `${table(rows)}\ngeneration ${status.generation}  config ${status.configFile}\nlast reload: ${reload}\n`;
+  // Cluster mode: the proxy processes that share the port (their inline/isolate rows add up above).
+  const proxies = (status as Partial<ClusterStatus>).proxies;
+  const cluster = proxies ? `proxies: ${proxies.length} (${proxies.map((p) => `#${p.index} pid ${p.pid}`).join(', ')})\n` : '';
+  return `${table(rows)}\n${cluster}generation ${status.generation}  config ${status.configFile}\nlast reload: ${reload}\n`;
 }
