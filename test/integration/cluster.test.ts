@@ -20,11 +20,14 @@ const PID_SCRIPT = `module.exports = (req, res) => setTimeout(() => { res.setHea
 const SLOW_SCRIPT = `const fs = require('node:fs'); const path = require('node:path');
 module.exports = (req, res) => { fs.writeFileSync(path.join(__dirname, 'started'), ''); setTimeout(() => res.end(JSON.stringify({ pid: process.pid, ppid: process.ppid })), 300); };\n`;
 
+/** The pooled script: notes each import (pid) beside it, so preloads can be counted. */
+const POOLED_SCRIPT = `require('node:fs').appendFileSync(require('node:path').join(__dirname, 'imports.log'), process.pid + '\\n');\n` + PID_SCRIPT;
+
 const config = (): Record<string, unknown> => ({
   plugins: { scriptalias: {
     processGroups: { app: { processes: 2, threads: 8 } },
     scriptAlias: [
-      { url: '/pool', path: 'pid.cjs', processGroup: 'app', applicationGroup: '%{GLOBAL}' },
+      { url: '/pool', path: 'pooled.cjs', processGroup: 'app', applicationGroup: '%{GLOBAL}' },
       { url: '/inline', path: 'pid.cjs' },
       { url: '/slow', path: 'slow.cjs', processGroup: 'app', applicationGroup: '%{GLOBAL}' },
     ],
@@ -64,7 +67,7 @@ const alive = (pid: number): boolean => {
 
 test.serial('cluster: 2 with a group of 2 processes: both proxies answer, every pooled request reports one of the 2 worker pids, ps shows exactly 2 workers', async (t) => {
   const dir = tempDir(t);
-  writeTree(dir, { 'pid.cjs': PID_SCRIPT });
+  writeTree(dir, { 'pid.cjs': PID_SCRIPT, 'pooled.cjs': POOLED_SCRIPT });
   const { url, running } = await startCluster(t, config(), 2, dir);
   const proxies = running.proxyPids();
   t.is(proxies.length, 2);
@@ -80,6 +83,10 @@ test.serial('cluster: 2 with a group of 2 processes: both proxies answer, every 
   t.deepEqual([...seen].sort(), [...workers].sort(), 'requests through either proxy reach only the group\'s 2 workers');
   t.true(answers.every((a) => a.ppid === process.pid), 'the workers are the primary\'s children, not a proxy\'s');
 
+  // Both group options on the alias: preloaded when each worker starts — once per worker, never per proxy.
+  const imports = readFileSync(path.join(dir, 'imports.log'), 'utf8').trim().split('\n').map(Number);
+  t.deepEqual(imports.sort(), [...workers].sort(), 'pooled.cjs imported once in each worker, in no proxy');
+
   const status = await running.status();
   t.deepEqual(status.proxies.map((p) => p.pid).sort(), [...proxies].sort());
   const pool = status.executors['pool:node:app']!;
@@ -89,7 +96,7 @@ test.serial('cluster: 2 with a group of 2 processes: both proxies answer, every 
 
 (hasWrk || process.env.CI ? test.serial : test.skip)('kill -9 of one proxy under wrk: at most its in-flight requests fail, the worker pids stay, a new proxy serves within 1 s', async (t) => {
   const dir = tempDir(t);
-  writeTree(dir, { 'pid.cjs': PID_SCRIPT });
+  writeTree(dir, { 'pid.cjs': PID_SCRIPT, 'pooled.cjs': POOLED_SCRIPT });
   const { url, running } = await startCluster(t, config(), 2, dir);
   const workersBefore = childrenOf(process.pid, /^scriptalias:app\b/).sort();
   const connections = 8;
@@ -127,7 +134,7 @@ test.serial('cluster: 2 with a group of 2 processes: both proxies answer, every 
 /** `scriptalias serve` with cluster: 2 as a child (the primary), resolved when it listens. */
 async function startPrimary(t: Parameters<typeof tempDir>[0], dir: string): Promise<{ pid: number; url: string; dir: string; exited: Promise<number | null> }> {
   const file = path.join(dir, 'proxy.json');
-  writeTree(dir, { 'pid.cjs': PID_SCRIPT, 'slow.cjs': SLOW_SCRIPT, 'proxy.json': JSON.stringify({ ...config(), proxy: { port: 0, host: '127.0.0.1', cluster: 2 } }) });
+  writeTree(dir, { 'pid.cjs': PID_SCRIPT, 'pooled.cjs': POOLED_SCRIPT, 'slow.cjs': SLOW_SCRIPT, 'proxy.json': JSON.stringify({ ...config(), proxy: { port: 0, host: '127.0.0.1', cluster: 2 } }) });
   const child = spawn(process.execPath, [cliPath, 'serve', file, '--no-watch', '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -168,7 +175,7 @@ test.serial('SIGTERM to the primary drains and stops every proxy and worker (exi
 
 test.serial('a reload that fails validation in the primary changes nothing in any proxy', async (t) => {
   const dir = tempDir(t);
-  writeTree(dir, { 'pid.cjs': PID_SCRIPT });
+  writeTree(dir, { 'pid.cjs': PID_SCRIPT, 'pooled.cjs': POOLED_SCRIPT });
   const { url, running, configFile } = await startCluster(t, config(), 2, dir);
   const before = await running.status();
   writeFileSync(configFile, JSON.stringify({ proxy: { port: 0, cluster: 2 }, plugins: { scriptalias: { processGroups: { app: { threads: -1 } } } } }));
@@ -204,7 +211,7 @@ function total(text: string, name: string, labels: Record<string, string> = {}):
 
 test.serial('metrics in cluster mode: one listener in the primary; requests through both proxies add up, the pool\'s workers counted once; promtool-clean', async (t) => {
   const dir = tempDir(t);
-  writeTree(dir, { 'pid.cjs': PID_SCRIPT });
+  writeTree(dir, { 'pid.cjs': PID_SCRIPT, 'pooled.cjs': POOLED_SCRIPT });
   const withMetrics = config() as { plugins: { scriptalias: Record<string, unknown> } };
   withMetrics.plugins.scriptalias.metrics = { listen: '127.0.0.1:0' };
   const { url, running } = await startCluster(t, withMetrics, 2, dir);
