@@ -19,6 +19,8 @@ export interface ServeOptions {
   readonly port?: number;
   /** Reload when the config file changes (default true). */
   readonly watch?: boolean;
+  /** Overrides the HTTPS listeners' ports, in proxy.ssl order (a cluster primary picks them). */
+  readonly httpsPorts?: readonly number[];
   /** Cluster mode: this process is one of a primary's proxies (plugin/cluster/). It serves the config
    *  text the primary validated, dispatches named groups to the primary's pools, and leaves the
    *  status socket, metrics, state file, config watching and signals to the primary. */
@@ -139,7 +141,7 @@ async function serveWith(file: string, config: Awaited<ReturnType<typeof loadCon
     httpsPorts = [];
     for (const [index, tlsServer] of tlsServers.servers.entries()) {
       const listener = config.proxy.ssl[index]!;
-      httpsPorts.push(await listenOrFail(tlsServer, listener.port, listener.ip ?? host));
+      httpsPorts.push(await listenOrFail(tlsServer, options.httpsPorts?.[index] ?? listener.port, listener.ip ?? host));
     }
   } catch (err) {
     await attached.destroy();

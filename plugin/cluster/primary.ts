@@ -117,9 +117,11 @@ async function runCluster(file: string, initial: ResolvedConfig, initialPayload:
   let nextId = 1;
   let stopping = false;
   // node:cluster shares one listening socket per address:port among the proxies it forks, so port 0
-  // would be one socket for every cluster this process runs (tests do): pick a free port here.
+  // would be one socket for every cluster this process runs (tests do): pick free ports here.
   let port = options.port ?? config.proxy.port;
   if (port === 0) port = await freePort(config.proxy.host);
+  const httpsPorts: number[] = [];
+  for (const listener of config.proxy.ssl) httpsPorts.push(listener.port === 0 ? await freePort(listener.ip ?? config.proxy.host) : listener.port);
   const proxies = new Map<number, Proxy>();
   const earlyDeaths = new Map<number, number>();
 
@@ -135,6 +137,7 @@ async function runCluster(file: string, initial: ResolvedConfig, initialPayload:
     const worker = cluster.fork({
       SCRIPTALIAS_PROXY_INDEX: String(index ?? -1), SCRIPTALIAS_STANDBY: index === null ? '1' : '0', SCRIPTALIAS_CLUSTER_SIZE: String(size),
       SCRIPTALIAS_LOG_LEVEL: options.logLevel, SCRIPTALIAS_LOG_FORMAT: options.logFormat, SCRIPTALIAS_PORT: String(port),
+      SCRIPTALIAS_HTTPS_PORTS: httpsPorts.join(','),
     });
     const answers = new Map<number, (message: ProxyMessage) => void>();
     let onListening!: (value: { port: number; httpsPorts: readonly number[] }) => void;

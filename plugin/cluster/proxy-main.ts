@@ -20,6 +20,7 @@ const baseLog = makeLogger(env.SCRIPTALIAS_LOG_LEVEL ?? 'info', env.SCRIPTALIAS_
 let log = baseLog.child({ proxy: Number(env.SCRIPTALIAS_PROXY_INDEX ?? 0) });
 process.title = standby ? 'scriptalias:standby' : 'scriptalias:proxy';
 const port = env.SCRIPTALIAS_PORT === undefined ? undefined : Number(env.SCRIPTALIAS_PORT);
+const httpsPorts = env.SCRIPTALIAS_HTTPS_PORTS ? env.SCRIPTALIAS_HTTPS_PORTS.split(',').map(Number) : undefined;
 
 const tell = (message: ProxyMessage): void => {
   if (process.connected) process.send?.(message);
@@ -50,7 +51,7 @@ async function standBy(): Promise<void> {
 async function start(file: string, text: string): Promise<void> {
   try {
     running = await serve(file, {
-      log, watch: false, ...(port === undefined ? {} : { port }),
+      log, watch: false, ...(port === undefined ? {} : { port }), ...(httpsPorts ? { httpsPorts } : {}),
       clusterProxy: {
         config: new ConfigText(text, file),
         remotePool: (planned, poolLog, hooks) => createRemotePool({ planned, link, log: poolLog, ...(hooks ? { hooks } : {}) }),

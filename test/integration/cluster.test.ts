@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { startCluster, tempDir, writeTree, request } from '../helpers/proxy.js';
 import { waitFor } from '../helpers/events.js';
 import { cliPath } from '../helpers/cli.js';
+import { makeCertificate, httpsGet } from '../helpers/tls.js';
 import path from 'node:path';
 
 const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
@@ -229,4 +230,23 @@ test.serial('metrics in cluster mode: one listener in the primary; requests thro
   t.is(total(text, 'scriptalias_workers', { group: 'app', state: 'ready' }), 2);
   t.is(total(text, 'scriptalias_config_generation'), 1);
   t.is(total(text, 'scriptalias_request_duration_seconds_count', { group: 'app' }), 10);
+});
+
+test.serial('HTTPS in cluster mode: both proxies share the TLS port and serve inline and pooled scripts over it', async (t) => {
+  const dir = tempDir(t);
+  writeTree(dir, { 'pid.cjs': PID_SCRIPT, 'pooled.cjs': POOLED_SCRIPT });
+  const cert = makeCertificate(dir, 'site', ['localhost']);
+  const withTls = { ...config(), proxy: { ssl: { port: 0, key: 'site.key', cert: 'site.crt' } } };
+  const { running } = await startCluster(t, withTls, 2, dir);
+  const [httpsPort] = running.httpsPorts;
+  t.truthy(httpsPort);
+  const through = new Set<number>();
+  for (let i = 0; i < 8; i++) {
+    const answer = await httpsGet(httpsPort!, 'localhost', '/inline', cert.pem);
+    t.is(answer.status, 200);
+    through.add((JSON.parse(answer.body) as { pid: number }).pid);
+  }
+  t.deepEqual([...through].sort(), running.proxyPids().sort(), 'TLS connections reach both proxies');
+  const pooled = await httpsGet(httpsPort!, 'localhost', '/pool', cert.pem);
+  t.is((JSON.parse(pooled.body) as { ppid: number }).ppid, process.pid);
 });
