@@ -2,7 +2,7 @@
 // (JSON). The primary owns the config and every pool's arbiter; a proxy owns its listeners, its
 // inline and isolate executors, and one dispatcher per named group ("sub": one subscription).
 import type { PlannedExecutor } from '../runtime/plan.js';
-import type { WorkerEndpoint, Outcome } from '../executor/arbiter.js';
+import type { WorkerEndpoint, Outcome } from '../executor/pool/arbiter.js';
 import type { ReloadReport, RuntimeStatus } from '../runtime/runtime.js';
 import type { SerializedError } from '../errors.js';
 import type { MetricJson } from '../ops/metrics.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { rmSync } from 'node:fs';
 import type { ResolvedConfig } from '../config/types.js';
 import type { Executor, ExecutorStatus } from '../executor/executor.js';
-import { Arbiter, type ArbiterListener, type ArbiterStatus } from '../executor/arbiter.js';
+import { Arbiter, type ArbiterListener, type ArbiterStatus } from '../executor/pool/arbiter.js';
 import { GroupRegistry } from '../runtime/group-registry.js';
 import { planExecutors, type PlannedExecutor } from '../runtime/plan.js';
 import { poolSocketDir, WORKER_ENTRY } from '../runtime/executor-factory.js';

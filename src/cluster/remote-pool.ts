@@ -4,8 +4,8 @@
 // worker is replaced), a released draining worker, and each hand-out when maximumRequests counts them.
 import type { Executor } from '../executor/executor.js';
 import { ManagedExecutor } from '../executor/lifecycle.js';
-import { Dispatcher } from '../executor/dispatcher.js';
-import type { ArbiterListener, ArbiterPort, Outcome } from '../executor/arbiter.js';
+import { Dispatcher } from '../executor/pool/dispatcher.js';
+import type { ArbiterListener, ArbiterPort, Outcome } from '../executor/pool/arbiter.js';
 import type { PlannedExecutor } from '../runtime/plan.js';
 import type { Logger } from '../log.js';
 import type { ExecutorHooks } from '../executor/events.js';

@@ -4,8 +4,8 @@
 // a dispatcher (remote-pool.ts); the two halves meet through ArbiterPort either way.
 import type { Executor } from './executor.js';
 import { ManagedExecutor } from './lifecycle.js';
-import { Arbiter, type ArbiterOptions } from './arbiter.js';
-import { Dispatcher } from './dispatcher.js';
+import { Arbiter, type ArbiterOptions } from './pool/arbiter.js';
+import { Dispatcher } from './pool/dispatcher.js';
 
 export type ProcessGroupOptions = ArbiterOptions;
 

@@ -3,20 +3,20 @@
 // request side: a slot lease per worker, the least-busy pick, a bounded FIFO queue, 503 + Retry-After
 // when full or past queueTimeout, connections to the workers' sockets, and the answer of each request.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ResolvedProcessGroup, Runtime } from '../config/types.js';
-import type { ScriptJob } from '../protocol/job.js';
-import type { ExecutorStatus, ProcessStatus } from './executor.js';
+import type { ResolvedProcessGroup, Runtime } from '../../config/types.js';
+import type { ScriptJob } from '../../protocol/job.js';
+import type { ExecutorStatus, ProcessStatus } from '../executor.js';
 import type { ArbiterListener, ArbiterPort, WorkerEndpoint } from './arbiter.js';
-import { errObject, type Logger } from '../log.js';
-import { RequestQueue } from './request-queue.js';
-import { waitUntil } from './wait-until.js';
-import { forwardRequest } from '../protocol/http-bridge.js';
-import { MuxPool, SocketPool, type StreamPool } from '../protocol/connection-pool.js';
-import { recordOf } from '../ops/request-record.js';
-import { sendError } from '../http-error.js';
-import type { ErrorCode } from '../errors.js';
-import { NO_HOOKS, type ExecutorHooks } from './events.js';
-import { GLOBAL_GROUP } from '../constants.js';
+import { errObject, type Logger } from '../../log.js';
+import { RequestQueue } from '../request-queue.js';
+import { waitUntil } from '../wait-until.js';
+import { forwardRequest } from '../../protocol/http-bridge.js';
+import { MuxPool, SocketPool, type StreamPool } from '../../protocol/connection-pool.js';
+import { recordOf } from '../../ops/request-record.js';
+import { sendError } from '../../http-error.js';
+import type { ErrorCode } from '../../errors.js';
+import { NO_HOOKS, type ExecutorHooks } from '../events.js';
+import { GLOBAL_GROUP } from '../../constants.js';
 
 export interface DispatcherOptions {
   readonly settings: ResolvedProcessGroup;

@@ -5,12 +5,12 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { ResolvedProcessGroup, Runtime } from '../config/types.js';
-import type { PreloadEntry, SupervisorMessage, WorkerMessage, ReadyMessage } from '../protocol/messages.js';
-import { assertNever } from '../protocol/messages.js';
-import { ScriptAliasError, reviveError } from '../errors.js';
-import { logWorkerMessage, type Logger } from '../log.js';
-import { GLOBAL_GROUP } from '../constants.js';
+import type { ResolvedProcessGroup, Runtime } from '../../config/types.js';
+import type { PreloadEntry, SupervisorMessage, WorkerMessage, ReadyMessage } from '../../protocol/messages.js';
+import { assertNever } from '../../protocol/messages.js';
+import { ScriptAliasError, reviveError } from '../../errors.js';
+import { logWorkerMessage, type Logger } from '../../log.js';
+import { GLOBAL_GROUP } from '../../constants.js';
 
 export type ProcessState = 'starting' | 'ready' | 'draining' | 'stopped';
 

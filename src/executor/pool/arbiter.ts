@@ -4,13 +4,13 @@
 // and stops them gracefully. It never sees a request: dispatchers (one per proxy process, see
 // dispatcher.ts) hear "worker ready / draining / gone" with socket paths, and report back what they
 // handed out and what finished. A draining worker stops once every dispatcher released it.
-import type { ResolvedProcessGroup, Runtime } from '../config/types.js';
-import type { PreloadEntry } from '../protocol/messages.js';
-import { errObject, type Logger } from '../log.js';
+import type { ResolvedProcessGroup, Runtime } from '../../config/types.js';
+import type { PreloadEntry } from '../../protocol/messages.js';
+import { errObject, type Logger } from '../../log.js';
 import { WorkerProcess } from './worker-process.js';
-import { ScriptAliasError } from '../errors.js';
-import { NO_HOOKS, type ExecutorHooks, type RestartReason } from './events.js';
-import type { ProcessStatus } from './executor.js';
+import { ScriptAliasError } from '../../errors.js';
+import { NO_HOOKS, type ExecutorHooks, type RestartReason } from '../events.js';
+import type { ProcessStatus } from '../executor.js';
 
 /** What a dispatcher needs to reach a ready worker. */
 export interface WorkerEndpoint {
