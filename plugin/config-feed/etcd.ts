@@ -1,6 +1,6 @@
 // A config kept as one etcd key (JSON text), read with the etcd3 client: get value + revision at
 // start, then watch from revision + 1, so no change between the two is missed. When etcd goes away
-// the current config keeps serving (one SA_WRN_CONFIG_SOURCE_LOST), and the client's watch resumes
+// the current config keeps serving (one SA_WRN_SOURCE_LOST), and the client's watch resumes
 // from the last revision it saw, so changes made meanwhile arrive on reconnect.
 import path from 'node:path';
 import { Etcd3, type Watcher, type IKeyValue } from 'etcd3';
@@ -83,7 +83,7 @@ export class EtcdConfigFeed implements ConfigFeed {
       await this.#startWatch(onChange);
     } else {
       // Serving the fallback file: keep trying etcd; its value applies once reached.
-      this.#log.warn({ code: 'SA_WRN_CONFIG_SOURCE_LOST', source: this.describe, fallback: this.#fallbackFile }, 'config source unreachable; serving the fallback file and retrying');
+      this.#log.warn({ code: 'SA_WRN_SOURCE_LOST', source: this.describe, fallback: this.#fallbackFile }, 'config source unreachable; serving the fallback file and retrying');
       this.#lost = true;
       this.#retryUntilReached(onChange, RETRY_MIN_MS);
     }
@@ -110,11 +110,11 @@ export class EtcdConfigFeed implements ConfigFeed {
     try {
       response = await this.#client.get(this.#key).exec();
     } catch (err) {
-      throw new ScriptAliasError('SA_ERR_CONFIG_SOURCE', `cannot read ${this.describe}: ${reason(err)}`, { cause: err, details: { source: this.describe } });
+      throw new ScriptAliasError('SA_ERR_SOURCE_UNAVAILABLE', `cannot read ${this.describe}: ${reason(err)}`, { cause: err, details: { source: this.describe } });
     }
     const kv = response.kvs[0];
     if (!kv || kv.value.length === 0) {
-      throw new ScriptAliasError('SA_ERR_CONFIG_SOURCE', `${this.describe}: the key ${JSON.stringify(this.#key)} is missing or empty`, { details: { source: this.describe } });
+      throw new ScriptAliasError('SA_ERR_SOURCE_UNAVAILABLE', `${this.describe}: the key ${JSON.stringify(this.#key)} is missing or empty`, { details: { source: this.describe } });
     }
     this.#seenRevision = Math.max(this.#seenRevision, Number(response.header.revision));
     this.#take(kv);
@@ -158,14 +158,14 @@ export class EtcdConfigFeed implements ConfigFeed {
       if (this.#take(kv)) onChange();
     });
     watcher.on('delete', () => {
-      this.#log.warn({ code: 'SA_WRN_CONFIG_SOURCE_LOST', source: this.describe }, 'config key deleted; the current config keeps serving');
+      this.#log.warn({ code: 'SA_WRN_SOURCE_LOST', source: this.describe }, 'config key deleted; the current config keeps serving');
     });
     let resumeFrom: string | number | null = null;
     watcher.on('disconnected', (err: Error) => {
       if (this.#lost || this.#closed) return;
       this.#lost = true;
       resumeFrom = watcher.lastRevision();
-      this.#log.warn({ code: 'SA_WRN_CONFIG_SOURCE_LOST', source: this.describe, revision: this.#latest?.revision, reason: reason(err) }, 'config source lost; the current config keeps serving, the watch resumes when it returns');
+      this.#log.warn({ code: 'SA_WRN_SOURCE_LOST', source: this.describe, revision: this.#latest?.revision, reason: reason(err) }, 'config source lost; the current config keeps serving, the watch resumes when it returns');
     });
     watcher.on('connected', () => {
       if (!this.#lost) return;
@@ -174,7 +174,7 @@ export class EtcdConfigFeed implements ConfigFeed {
     });
     watcher.on('error', (err: Error) => {
       // etcd cancelled the watch (its start revision was compacted away): read the value anew and watch again.
-      this.#log.warn({ code: 'SA_WRN_CONFIG_SOURCE_LOST', source: this.describe, reason: err.message }, 'config watch cancelled by etcd; reading the key again');
+      this.#log.warn({ code: 'SA_WRN_SOURCE_LOST', source: this.describe, reason: err.message }, 'config watch cancelled by etcd; reading the key again');
       if (this.#watcher === watcher) this.#watcher = null;
       void watcher.cancel().catch(() => undefined);
       if (!this.#closed) this.#retryUntilReached(onChange, RETRY_MIN_MS);

@@ -11,7 +11,7 @@ export interface ConfigFeed {
   readonly describe: string;
   /** What the state file is keyed by, so `status`/`reload` find the running proxy. */
   readonly stateKey: string;
-  /** The config as it is now (at start, and on every reload). Throws SA_ERR_CONFIG_SOURCE when it cannot. */
+  /** The config as it is now (at start, and on every reload). Throws SA_ERR_SOURCE_UNAVAILABLE when it cannot. */
   read(): Promise<ConfigSource>;
   /** Resolves once watching: a change after that calls onChange (then read() returns it). */
   watch(onChange: () => void): Promise<FeedWatch>;
