@@ -149,7 +149,6 @@ async function serveWith(feed: ConfigFeed, file: Awaited<ReturnType<ConfigFeed['
     const ip = config.proxy.ssl[i]!.ip ?? host;
     return `https://${ip.includes(':') ? `[${ip}]` : ip}:${p}`;
   });
-  log.info({ url, ...(httpsUrls.length > 0 ? { https: httpsUrls } : {}), config: feed.describe }, 'scriptalias listening');
 
   // Every reload (watch, SIGHUP, status socket) reads the feed anew, one at a time, latest wins.
   const reloadFromFeed = feedReloader(feed, () => attached, log);
@@ -169,6 +168,8 @@ async function serveWith(feed: ConfigFeed, file: Awaited<ReturnType<ConfigFeed['
   // logrotate's postrotate: the access log file was moved away; open a new one by its name.
   const onReopen = (): void => attached.reopenLogs();
   process.on('SIGUSR1', onReopen);
+  // Logged last: once it says so, a config change is never missed (the watch is on).
+  log.info({ url, ...(httpsUrls.length > 0 ? { https: httpsUrls } : {}), config: feed.describe }, 'scriptalias listening');
 
   let stoppedWatching: Promise<void> | null = null;
   const stopWatching = (): Promise<void> => (stoppedWatching ??= (async () => {

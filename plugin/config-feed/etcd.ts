@@ -41,6 +41,7 @@ export class EtcdConfigFeed implements ConfigFeed {
   #closed = false;
   #watcher: Watcher | null = null;
   #retry: NodeJS.Timeout | undefined;
+  readonly #timeoutMs: number;
 
   constructor(url: string, target: EtcdTarget, options: EtcdFeedOptions) {
     this.describe = url;
@@ -51,6 +52,7 @@ export class EtcdConfigFeed implements ConfigFeed {
     this.#log = options.log;
     this.#fallbackFile = options.fallbackFile;
     const timeoutMs = options.requestTimeoutMs ?? 2_000;
+    this.#timeoutMs = timeoutMs;
     this.#client = new Etcd3({
       hosts: [...target.hosts],
       dialTimeout: timeoutMs,
@@ -147,13 +149,21 @@ export class EtcdConfigFeed implements ConfigFeed {
     this.#retry.unref();
   }
 
+  /**
+   * Resolves once etcd confirmed the watch, or after the request timeout when etcd went away right
+   * after the get: the watcher keeps reconnecting on its own, and its loss is logged like any other.
+   */
   async #startWatch(onChange: () => void): Promise<void> {
-    const watcher = await this.#client.watch().key(this.#key).startRevision(String(this.#seenRevision + 1)).create();
-    if (this.#closed) {
-      await watcher.cancel().catch(() => undefined);
-      return;
-    }
+    if (this.#closed) return;
+    // watcher() rather than create(): the handlers are on before the first event, and start never
+    // waits for an etcd that has just left.
+    const watcher = this.#client.watch().key(this.#key).startRevision(String(this.#seenRevision + 1)).watcher();
     this.#watcher = watcher;
+    const confirmed = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.#timeoutMs).unref();
+      const done = (): void => { clearTimeout(timer); resolve(); };
+      watcher.once('connected', done).once('error', done);
+    });
     watcher.on('put', (kv) => {
       if (this.#take(kv)) onChange();
     });
@@ -179,6 +189,7 @@ export class EtcdConfigFeed implements ConfigFeed {
       void watcher.cancel().catch(() => undefined);
       if (!this.#closed) this.#retryUntilReached(onChange, RETRY_MIN_MS);
     });
+    await confirmed;
   }
 }
 

@@ -26,11 +26,33 @@ export class FileConfigFeed implements ConfigFeed {
   }
 
   async watch(onChange: () => void): Promise<FeedWatch> {
-    const content = await watchConfigFile(this.#file, onChange, this.#debounceMs);
-    const swaps = await watchSymlinkSwaps(this.describe, onChange, this.#debounceMs);
+    // One timer for both watches: a ConfigMap swap is seen by the folder watch and often by chokidar
+    // too (the old file goes away, a new one appears), and must become one reload, not two.
+    let last = await target(this.describe);
+    let contentChanged = false;
+    let timer: NodeJS.Timeout | undefined;
+    let closed = false;
+    const settle = async (): Promise<void> => {
+      const now = await target(this.describe);
+      const swapped = now !== null && now !== last;
+      if (now !== null) last = now;
+      if (closed || !(swapped || contentChanged)) return;
+      contentChanged = false;
+      onChange();
+    };
+    const schedule = (content: boolean): void => {
+      if (content) contentChanged = true;
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => void settle(), this.#debounceMs);
+      timer.unref();
+    };
+    const content = await watchConfigFile(this.#file, () => schedule(true), 0);
+    const folder = watchFolder(path.dirname(this.describe), () => schedule(false));
     return {
       async close() {
-        swaps.close();
+        closed = true;
+        if (timer) clearTimeout(timer);
+        folder?.close();
         await content.close();
       },
     };
@@ -47,36 +69,16 @@ async function target(file: string): Promise<string | null> {
 }
 
 /**
- * Calls onChange when the file's resolved path changes (any link on the way swapped). Events on other
- * names in the folder are checked the same way and ignored when the file still leads to the same place.
+ * Any change of a name in the folder (a ..data link renamed over, say); the caller checks whether the
+ * file now leads elsewhere. Null when the folder cannot be watched: chokidar still sees content edits.
  */
-async function watchSymlinkSwaps(file: string, onChange: () => void, debounceMs: number): Promise<{ close(): void }> {
-  let last = await target(file);
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
-  const check = async (): Promise<void> => {
-    const now = await target(file);
-    if (closed || now === null || now === last) return;
-    last = now;
-    onChange();
-  };
-  let watcher: FSWatcher | null = null;
+function watchFolder(dir: string, onEvent: () => void): FSWatcher | null {
   try {
-    watcher = fsWatch(path.dirname(file), { persistent: false }, () => {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(() => void check(), debounceMs);
-      timer.unref();
-    });
-    // The folder going away (an unmounted volume) ends this watch; chokidar still watches the file.
-    watcher.on('error', () => watcher?.close());
+    const watcher = fsWatch(dir, { persistent: false }, onEvent);
+    // The folder going away (an unmounted volume) ends this watch.
+    watcher.on('error', () => watcher.close());
+    return watcher;
   } catch {
-    // An unwatchable folder: content changes are still seen by chokidar.
+    return null;
   }
-  return {
-    close() {
-      closed = true;
-      if (timer) clearTimeout(timer);
-      watcher?.close();
-    },
-  };
 }
