@@ -121,6 +121,23 @@ if (!existsSync(ETCD_BIN)) {
     t.regex(missing.stderr, /\[SA_ERR_SOURCE_UNAVAILABLE\]\n$/);
   });
 
+  test('status and reload --config-from find the proxy through its state file; reload re-reads the key', async (t) => {
+    const etcd = await startEtcd(t);
+    const dir = base(t);
+    const withSocket = (name: string): string => JSON.stringify({ ...JSON.parse(config(name)), plugins: { scriptalias: { statusSocket: 'admin.sock', scriptAlias: [{ url: `/${name}`, path: 'app.js' }] } } });
+    await etcd.put(KEY, withSocket('v1'));
+    const p = await serveCli(t, ['--config-from', etcd.url(KEY), '--config-base', dir, '--no-watch']);
+    const status = spawnSync(process.execPath, [cliPath, 'status', '--config-from', etcd.url(KEY), '--json'], { encoding: 'utf8' });
+    t.is(status.status, 0, status.stderr);
+    t.is((JSON.parse(status.stdout) as { generation: number }).generation, 1);
+    await etcd.put(KEY, withSocket('v2'));
+    t.is((await request(p.url, '/v2')).status, 404, '--no-watch: not applied by itself');
+    const reload = spawnSync(process.execPath, [cliPath, 'reload', '--config-from', etcd.url(KEY)], { encoding: 'utf8' });
+    t.is(reload.status, 0, reload.stderr);
+    t.regex(reload.stdout, /^reloaded: generation 2\n/);
+    t.is((await request(p.url, '/v2')).status, 200);
+  });
+
   test('--config-fallback: etcd unreachable at start serves the file and keeps retrying; once reached, its value applies', async (t) => {
     const port = await freePort();
     const dir = base(t);
