@@ -248,7 +248,7 @@ async function main(argv: string[]): Promise<number> {
   const log = makeLogger(level, format);
   let feed: ConfigFeed | null = null;
   if (from !== undefined && (command === 'serve' || command === 'check')) {
-    const opened = openConfigFeed(from, {
+    const opened = await openConfigFeed(from, {
       log,
       ...(values['config-base'] === undefined ? {} : { baseDir: values['config-base'] }),
       ...(values['config-fallback'] === undefined ? {} : { fallbackFile: values['config-fallback'] }),

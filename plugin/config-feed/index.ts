@@ -2,7 +2,6 @@
 import type { Logger } from '../../src/log.js';
 import type { ConfigFeed } from './feed.js';
 import { FileConfigFeed } from './file.js';
-import { EtcdConfigFeed } from './etcd.js';
 import { parseEtcdUrl } from './etcd-url.js';
 
 export type { ConfigFeed, FeedWatch } from './feed.js';
@@ -17,10 +16,12 @@ export interface FeedOptions {
 }
 
 /** The feed for `--config-from URL`, or a one-line reason the URL is not usable. */
-export function openConfigFeed(url: string, options: FeedOptions): ConfigFeed | string {
+export async function openConfigFeed(url: string, options: FeedOptions): Promise<ConfigFeed | string> {
   if (url.startsWith('etcd://')) {
     const target = parseEtcdUrl(url);
     if (typeof target === 'string') return target;
+    // Loaded only for etcd: gRPC costs a file-fed serve (and every other command) ~0.3 s at start.
+    const { EtcdConfigFeed } = await import('./etcd.js');
     return new EtcdConfigFeed(url, target, {
       log: options.log,
       baseDir: options.baseDir ?? process.cwd(),
