@@ -70,11 +70,12 @@ async function listenOrFail(server: Parameters<typeof listenNow>[0], port: numbe
 /** Serves a config file (watched, ConfigMap swaps included) or any other feed (etcd). */
 export async function serve(from: string | ConfigFeed, options: ServeOptions): Promise<RunningProxy> {
   const feed: ConfigFeed = typeof from === 'string' ? new FileConfigFeed(from) : from;
-  let file: Awaited<ReturnType<ConfigFeed['read']>>;
+  // What the feed holds now (a path or text), loaded once here; the plugin keeps it as its source.
+  let source: Awaited<ReturnType<ConfigFeed['read']>>;
   let config: Awaited<ReturnType<typeof loadConfig>>;
   try {
-    file = await feed.read();
-    config = await loadConfig(file);
+    source = await feed.read();
+    config = await loadConfig(source);
   } catch (err) {
     await feed.close?.();
     throw err;
@@ -84,7 +85,7 @@ export async function serve(from: string | ConfigFeed, options: ServeOptions): P
   if (config.statusSocket) await claimStatusSocket(config.statusSocket);
   const metrics: MetricsServer | null = config.metrics ? await listenMetrics(config.metrics) : null;
   try {
-    return await serveWith(feed, file, config, options, metrics);
+    return await serveWith(feed, source, config, options, metrics);
   } catch (err) {
     await metrics?.close();
     await feed.close?.();
@@ -92,7 +93,7 @@ export async function serve(from: string | ConfigFeed, options: ServeOptions): P
   }
 }
 
-async function serveWith(feed: ConfigFeed, file: Awaited<ReturnType<ConfigFeed['read']>>, config: Awaited<ReturnType<typeof loadConfig>>, options: ServeOptions, metrics: MetricsServer | null): Promise<RunningProxy> {
+async function serveWith(feed: ConfigFeed, source: Awaited<ReturnType<ConfigFeed['read']>>, config: Awaited<ReturnType<typeof loadConfig>>, options: ServeOptions, metrics: MetricsServer | null): Promise<RunningProxy> {
   const { log } = options;
   const port = options.port ?? config.proxy.port;
   const host = config.proxy.host;
@@ -118,7 +119,7 @@ async function serveWith(feed: ConfigFeed, file: Awaited<ReturnType<ConfigFeed['
   const proxy = redbird;
   let attached: ScriptAliasHandle;
   try {
-    attached = await scriptAlias(proxy, file, { log, servers: [...deferred.servers, ...tlsServers.servers] });
+    attached = await scriptAlias(proxy, source, { log, servers: [...deferred.servers, ...tlsServers.servers] });
   } catch (err) {
     await proxy.close().catch(() => undefined);
     throw err;
