@@ -17,7 +17,7 @@ export interface EtcdFeedOptions {
   readonly baseDir: string;
   /** Served while etcd cannot be reached at start; etcd's value replaces it once reached. */
   readonly fallbackFile?: string;
-  /** How long one get may take before etcd counts as unreachable (default 2 s). */
+  /** How long one get may take before etcd counts as unreachable (default 5 s: a loaded host can take 2 s just to dial). */
   readonly requestTimeoutMs?: number;
 }
 
@@ -51,7 +51,7 @@ export class EtcdConfigFeed implements ConfigFeed {
     this.#origin = path.join(path.resolve(options.baseDir), `etcd:${encodeURIComponent(target.key)}`);
     this.#log = options.log;
     this.#fallbackFile = options.fallbackFile;
-    const timeoutMs = options.requestTimeoutMs ?? 2_000;
+    const timeoutMs = options.requestTimeoutMs ?? 5_000;
     this.#timeoutMs = timeoutMs;
     this.#client = new Etcd3({
       hosts: [...target.hosts],

@@ -102,7 +102,8 @@ if (!existsSync(ETCD_BIN)) {
     const lines = out.stderr.trim().split('\n');
     t.is(lines.length, 1, out.stderr);
     t.regex(lines[0]!, /\[SA_ERR_SOURCE_UNAVAILABLE\]$/);
-    t.true(tookMs < 5000);
+    // A refused connection fails at once; the bound leaves room for node's start on a loaded CI host.
+    t.true(tookMs < 10_000, `took ${tookMs.toFixed(0)} ms`);
   });
 
   test('check --config-from validates the value: ok (exit 0), invalid (exit 2 with the issue), missing key (exit 1)', async (t) => {
