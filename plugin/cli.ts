@@ -20,18 +20,25 @@ import { checkStatusSocketDir } from './status-endpoint.js';
 import { formatStatus } from './status-table.js';
 import type { RuntimeStatus } from '../src/runtime/runtime.js';
 import { importApacheCommand } from './import-command.js';
+import { openConfigFeed, FileConfigFeed, type ConfigFeed } from './config-feed/index.js';
 
 const USAGE = `Usage:
   scriptalias serve <proxy.json> [--port N] [--no-watch] [--log-level LEVEL] [--log-format pretty|json]
       start redbird with the plugin; reloads on config change and on SIGHUP, reopens the access
       log file on SIGUSR1; logs are pretty on a terminal and JSON otherwise
+  scriptalias serve --config-from etcd://HOST:PORT[,HOST:PORT]/KEY [--config-base DIR] [--config-fallback FILE] […]
+      the config is the value of an etcd key, watched: every change is validated and applied, an
+      invalid one is logged and the current config keeps serving; relative paths in it resolve
+      against DIR (default: the current folder); unreachable at start: exit 1, or with
+      --config-fallback serve FILE and keep retrying etcd (its value applies once reached)
   scriptalias check <proxy.json> [--strict]
+  scriptalias check --config-from etcd://HOST:PORT/KEY [--config-base DIR] [--strict]
       validate the config; exit 0 (warnings printed), or print every problem and exit 2;
       --strict: exit 2 on any warning too (a missing script file, say)
-  scriptalias status <proxy.json> [--json]
+  scriptalias status <proxy.json> | --config-from URL [--json]
       print a table of a running proxy's groups and processes (needs plugins.scriptalias.statusSocket);
       --json: the status as JSON. Works while the config file on disk is invalid
-  scriptalias reload <proxy.json>
+  scriptalias reload <proxy.json> | --config-from URL
       make a running proxy re-read its config now (needs statusSocket; SIGHUP does the same);
       prints what changed; exit 3 when a change takes effect only after a restart
   scriptalias import-apache <httpd.conf|site.conf> [-o proxy.json] [--strict]
@@ -58,28 +65,34 @@ function printConfigError(err: unknown): number {
   return 1;
 }
 
-async function check(file: string, strict: boolean): Promise<number> {
+async function check(from: string | ConfigFeed, strict: boolean): Promise<number> {
   try {
-    const config = await loadConfig(file);
+    const config = await loadConfig(typeof from === 'string' ? from : await from.read());
     for (const warning of config.warnings) process.stderr.write(formatWarning(warning) + '\n');
     if (config.statusSocket) checkStatusSocketDir(config.statusSocket);
     if (strict && config.warnings.length > 0) {
       process.stderr.write(`${config.warnings.length} warning${config.warnings.length === 1 ? '' : 's'} (--strict)\n`);
       return 2;
     }
-    process.stdout.write(`ok: ${config.file}\n`);
+    process.stdout.write(`ok: ${typeof from === 'string' ? config.file : from.describe}\n`);
     return 0;
   } catch (err) {
     // A config problem found past the schema (the status socket's folder) is still exit 2.
     if (isScriptAliasError(err) && err.code === 'SA_ERR_CONFIG_STATUS_SOCKET_DIR') return printConfigError(err) && 2;
     return printConfigError(err);
+  } finally {
+    if (typeof from !== 'string') await from.close?.();
   }
 }
 
 /** The running proxy's status socket: from what its serve recorded at start, else from the config. */
 async function findSocket(file: string): Promise<string | number> {
-  const recorded = readState(path.resolve(file));
+  const recorded = readState(file);
   if (recorded?.statusSocket) return recorded.statusSocket;
+  if (file.startsWith('etcd://')) {
+    process.stderr.write(`scriptalias: no running proxy with a status socket recorded for ${file} [SA_ERR_OPS_STATUS_UNREACHABLE]\n`);
+    return 1;
+  }
   let socketPath: string | null;
   try {
     socketPath = (await loadConfig(file)).statusSocket;
@@ -154,14 +167,14 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const FORMATS = ['pretty', 'json'];
 
 
-async function serveUntilSignal(file: string, port: number | undefined, watch: boolean, level: string, format: string): Promise<number> {
-  const log = makeLogger(level, format);
+async function serveUntilSignal(from: string | ConfigFeed, port: number | undefined, watch: boolean, log: Logger, level: string, format: string): Promise<number> {
   let running: Pick<RunningProxy, 'close' | 'destroy'>;
   try {
     const options = { log, watch, ...(port === undefined ? {} : { port }) };
     // proxy.cluster: this process becomes the primary of n proxy processes (plugin/cluster/).
-    const inCluster = (await loadConfig(file)).proxy.cluster !== null;
-    running = inCluster ? await serveCluster(file, { ...options, logLevel: level, logFormat: format }) : await serve(file, options);
+    const feed = typeof from === 'string' ? new FileConfigFeed(from) : from;
+    const inCluster = (await loadConfig(await feed.read())).proxy.cluster !== null;
+    running = inCluster ? await serveCluster(feed, { ...options, logLevel: level, logFormat: format }) : await serve(feed, options);
   } catch (err) {
     return printConfigError(err);
   }
@@ -200,6 +213,9 @@ async function main(argv: string[]): Promise<number> {
         strict: { type: 'boolean' },
         json: { type: 'boolean' },
         output: { type: 'string', short: 'o' },
+        'config-from': { type: 'string' },
+        'config-base': { type: 'string' },
+        'config-fallback': { type: 'string' },
       },
     });
   } catch (err) {
@@ -209,9 +225,15 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (values.help) { process.stdout.write(USAGE); return 0; }
   if (values.version) { process.stdout.write(version() + '\n'); return 0; }
-  const [command, file, ...rest] = positionals;
+  const [command, positionalFile, ...rest] = positionals;
   if (!command) return usageError('a command is needed');
   if (!['serve', 'check', 'status', 'reload', 'import-apache'].includes(command)) return usageError(`unknown command '${command}'`);
+  const from = values['config-from'];
+  if (from !== undefined && command === 'import-apache') return usageError('import-apache takes a file, not --config-from');
+  if (from !== undefined && positionalFile !== undefined) return usageError(`give the config file or --config-from, not both`);
+  if (from === undefined && (values['config-base'] !== undefined || values['config-fallback'] !== undefined)) return usageError(`--config-base and --config-fallback go with --config-from`);
+  if (values['config-fallback'] !== undefined && command !== 'serve') return usageError('--config-fallback is for serve');
+  const file = positionalFile ?? from;
   if (!file) return usageError(`${command} needs the config file: scriptalias ${command} <proxy.json>`);
   if (rest.length > 0) return usageError(`unexpected argument '${rest[0]}'`);
   let port: number | undefined;
@@ -223,12 +245,23 @@ async function main(argv: string[]): Promise<number> {
   if (!LEVELS.includes(level)) return usageError(`--log-level must be one of ${LEVELS.join(', ')}, not '${level}'`);
   const format = values['log-format'] ?? (process.stdout.isTTY ? 'pretty' : 'json');
   if (!FORMATS.includes(format)) return usageError(`--log-format must be pretty or json, not '${format}'`);
+  const log = makeLogger(level, format);
+  let feed: ConfigFeed | null = null;
+  if (from !== undefined && (command === 'serve' || command === 'check')) {
+    const opened = await openConfigFeed(from, {
+      log,
+      ...(values['config-base'] === undefined ? {} : { baseDir: values['config-base'] }),
+      ...(values['config-fallback'] === undefined ? {} : { fallbackFile: values['config-fallback'] }),
+    });
+    if (typeof opened === 'string') return usageError(opened);
+    feed = opened;
+  }
   switch (command) {
-    case 'check': return check(file, values.strict === true);
+    case 'check': return check(feed ?? file, values.strict === true);
     case 'import-apache': return importApacheCommand(file, values.output, values.strict === true);
     case 'status': return admin(file, 'GET', '/status', values.json ? undefined : (body) => formatStatus(JSON.parse(body) as RuntimeStatus));
     case 'reload': return admin(file, 'POST', '/reload');
-    default: return serveUntilSignal(file, port, !values['no-watch'], level, format);
+    default: return serveUntilSignal(feed ?? file, port, !values['no-watch'], log, level, format);
   }
 }
 

@@ -1,14 +1,15 @@
-// `scriptalias serve`: builds redbird from a proxy.json, attaches the plugin, then listens; wires
-// config-file watching and SIGHUP to reload. Process groups are warm before the port opens.
+// `scriptalias serve`: builds redbird from a config feed (a proxy.json, or an etcd key), attaches the
+// plugin, then listens; wires the feed's watch and SIGHUP to reload. Process groups are warm before
+// the port opens.
 import http, { type Server } from 'node:http';
 import { Redbird } from 'redbird';
 import { scriptAlias, loadConfig, type ScriptAliasHandle, type ConfigText } from './index.js';
 import type { RemotePoolMaker } from '../src/runtime/executor-factory.js';
-import { watchConfigFile, type ConfigWatcher } from './watch.js';
+import { FileConfigFeed, type ConfigFeed, type FeedWatch } from './config-feed/index.js';
+import { feedReloader } from './config-feed/reloader.js';
 import { startStatusEndpoint, claimStatusSocket } from './status-endpoint.js';
 import { writeState, removeState } from './state-file.js';
 import { listenMetrics, type MetricsServer } from '../src/ops/metrics.js';
-import path from 'node:path';
 import { deferredTlsServers, listenNow, type RedbirdCertificates } from './tls-listeners.js';
 import type { Logger } from '../src/log.js';
 import { ScriptAliasError } from '../src/errors.js';
@@ -17,7 +18,7 @@ export interface ServeOptions {
   readonly log: Logger;
   /** Overrides proxy.port (0 = any free port). */
   readonly port?: number;
-  /** Reload when the config file changes (default true). */
+  /** Reload when the config (file or etcd key) changes (default true). */
   readonly watch?: boolean;
   /** Overrides the HTTPS listeners' ports, in proxy.ssl order (a cluster primary picks them). */
   readonly httpsPorts?: readonly number[];
@@ -42,7 +43,7 @@ export interface RunningProxy {
   readonly metricsUrl: string | null;
   readonly plugin: ScriptAliasHandle;
   readonly redbird: Redbird;
-  /** Re-read the config file and apply it (what SIGHUP and file changes do). */
+  /** Re-read the config from its feed and apply it (what SIGHUP and changes do). */
   reload(): Promise<void>;
   close(): Promise<void>;
   destroy(): Promise<void>;
@@ -78,22 +79,35 @@ async function listenOrFail(server: Parameters<typeof listenNow>[0], port: numbe
   }
 }
 
-export async function serve(file: string, options: ServeOptions): Promise<RunningProxy> {
+/** Serves a config file (watched, ConfigMap swaps included) or any other feed (etcd). */
+export async function serve(from: string | ConfigFeed, options: ServeOptions): Promise<RunningProxy> {
   const proxyOfCluster = options.clusterProxy !== undefined;
-  const config = await loadConfig(options.clusterProxy?.config ?? file);
+  const feed: ConfigFeed = typeof from === 'string' ? new FileConfigFeed(from) : from;
+  // What the feed holds now (a path or text), loaded once here; the plugin keeps it as its source.
+  // A cluster's proxy process serves the text its primary validated instead.
+  let source: Awaited<ReturnType<ConfigFeed['read']>>;
+  let config: Awaited<ReturnType<typeof loadConfig>>;
+  try {
+    source = options.clusterProxy?.config ?? await feed.read();
+    config = await loadConfig(source);
+  } catch (err) {
+    await feed.close?.();
+    throw err;
+  }
   // Before anything else starts: a live status socket (another proxy) or an unbindable metrics
   // address fails now, with one coded line.
   if (config.statusSocket && !proxyOfCluster) await claimStatusSocket(config.statusSocket);
   const metrics: MetricsServer | null = config.metrics && !proxyOfCluster ? await listenMetrics(config.metrics) : null;
   try {
-    return await serveWith(file, config, options, metrics);
+    return await serveWith(feed, source, config, options, metrics);
   } catch (err) {
     await metrics?.close();
+    await feed.close?.();
     throw err;
   }
 }
 
-async function serveWith(file: string, config: Awaited<ReturnType<typeof loadConfig>>, options: ServeOptions, metrics: MetricsServer | null): Promise<RunningProxy> {
+async function serveWith(feed: ConfigFeed, source: Awaited<ReturnType<ConfigFeed['read']>>, config: Awaited<ReturnType<typeof loadConfig>>, options: ServeOptions, metrics: MetricsServer | null): Promise<RunningProxy> {
   const { log } = options;
   const proxyOfCluster = options.clusterProxy !== undefined;
   const port = options.port ?? config.proxy.port;
@@ -120,7 +134,7 @@ async function serveWith(file: string, config: Awaited<ReturnType<typeof loadCon
   const proxy = redbird;
   let attached: ScriptAliasHandle;
   try {
-    attached = await scriptAlias(proxy, options.clusterProxy?.config ?? file, {
+    attached = await scriptAlias(proxy, source, {
       log, servers: [...deferred.servers, ...tlsServers.servers],
       ...(options.clusterProxy ? { remotePool: options.clusterProxy.remotePool } : {}),
     });
@@ -155,19 +169,20 @@ async function serveWith(file: string, config: Awaited<ReturnType<typeof loadCon
     const ip = config.proxy.ssl[i]!.ip ?? host;
     return `https://${ip.includes(':') ? `[${ip}]` : ip}:${p}`;
   });
-  log[proxyOfCluster ? 'debug' : 'info']({ url, ...(httpsUrls.length > 0 ? { https: httpsUrls } : {}), config: file }, 'scriptalias listening');
 
+  // Every reload (watch, SIGHUP, status socket) reads the feed anew, one at a time, latest wins.
+  const reloadFromFeed = feedReloader(feed, () => attached, log);
   const reload = async (): Promise<void> => {
-    await attached.reload(file);
+    await reloadFromFeed();
   };
-  const statusEndpoint = config.statusSocket && !proxyOfCluster ? await startStatusEndpoint(config.statusSocket, () => attached.status(), () => attached.reload(file)) : null;
+  const statusEndpoint = config.statusSocket && !proxyOfCluster ? await startStatusEndpoint(config.statusSocket, () => attached.status(), reloadFromFeed) : null;
   const metricsUrl = metrics ? `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${metrics.port}` : null;
   if (metricsUrl) log.info({ metrics: `${metricsUrl}/metrics` }, 'metrics listening');
   // status and reload find this process through this record, even while the config file is broken.
-  const configFile = path.resolve(file);
+  const configFile = feed.stateKey;
   if (!proxyOfCluster) writeState({ configFile, pid: process.pid, statusSocket: config.statusSocket, metrics: metricsUrl, startedAt: new Date().toISOString() });
-  let watcher: ConfigWatcher | null = null;
-  if ((options.watch ?? true) && !proxyOfCluster) watcher = await watchConfigFile(file, () => void reload());
+  let watcher: FeedWatch | null = null;
+  if ((options.watch ?? true) && !proxyOfCluster) watcher = await feed.watch(() => void reload());
   const onHangup = (): void => void reload();
   // logrotate's postrotate: the access log file was moved away; open a new one by its name.
   const onReopen = (): void => attached.reopenLogs();
@@ -175,12 +190,15 @@ async function serveWith(file: string, config: Awaited<ReturnType<typeof loadCon
     process.on('SIGHUP', onHangup);
     process.on('SIGUSR1', onReopen);
   }
+  // Logged last: once it says so, a config change is never missed (the watch is on).
+  log[proxyOfCluster ? 'debug' : 'info']({ url, ...(httpsUrls.length > 0 ? { https: httpsUrls } : {}), config: feed.describe }, 'scriptalias listening');
 
   let stoppedWatching: Promise<void> | null = null;
   const stopWatching = (): Promise<void> => (stoppedWatching ??= (async () => {
     process.removeListener('SIGHUP', onHangup);
     process.removeListener('SIGUSR1', onReopen);
     await watcher?.close();
+    await feed.close?.();
     await statusEndpoint?.close();
     await metrics?.close();
     if (!proxyOfCluster) removeState(configFile);

@@ -19,8 +19,10 @@ export function stateDir(): string {
   return runtimeDir ? path.join(runtimeDir, 'scriptalias') : path.join(os.tmpdir(), `scriptalias-${process.getuid?.() ?? 'user'}`);
 }
 
+/** Keyed by the config file's absolute path, or by the source URL (etcd://…) as given. */
 export function stateFile(configFile: string): string {
-  const key = createHash('sha256').update(path.resolve(configFile)).digest('hex').slice(0, 32);
+  const source = /^[a-z][a-z0-9+.-]*:\/\//.test(configFile) ? configFile : path.resolve(configFile);
+  const key = createHash('sha256').update(source).digest('hex').slice(0, 32);
   return path.join(stateDir(), `${key}.json`);
 }
 

@@ -59,6 +59,7 @@ export const ERROR_CATALOGUE = {
   SA_ERR_RELOAD_NEEDS_RESTART: { summary: 'a changed `proxy.port`/`proxy.host` takes effect only after a restart' },
   SA_ERR_LISTEN_FAILED: { summary: 'a listener cannot bind its address (in use, not permitted); the proxy does not start (exit 1)' },
   SA_ERR_CLUSTER_PROXY_FAILED: { summary: 'cluster mode: a proxy process could not start (its reason is logged); serve stops everything and exits 1' },
+  SA_ERR_SOURCE_UNAVAILABLE: { summary: 'the config source (`--config-from etcd://…`) cannot be reached at start, or its key is missing or empty; without `--config-fallback` the proxy does not start (exit 1)' },
   SA_ERR_CLI_USAGE: { summary: 'the command line is wrong (unknown command or flag, bad value): one line and the usage, exit 2' },
 } as const satisfies Record<string, CatalogueEntry>;
 
@@ -70,6 +71,7 @@ export const WARNING_CATALOGUE = {
   SA_WRN_MISSING_TARGET: { summary: 'a script file or folder of a scriptAlias does not exist (yet): that alias answers 404 until it appears; everything else serves (check --strict fails)' },
   SA_WRN_PRELOAD_FAILED: { summary: 'a preloaded script failed to load at process start; its requests retry the load' },
   SA_WRN_IMPORT_UNTRANSLATED: { summary: '`import-apache`: an Apache directive has no equivalent and was left out (report line with file:line and why; `--strict` exits 2)' },
+  SA_WRN_SOURCE_LOST: { summary: 'the config source (etcd) stopped answering or its key was deleted: the current config keeps serving; the watch resumes from the last revision seen' },
   SA_WRN_IMPORT_SEMANTICS: { summary: '`import-apache`: a directive was translated to its safe reading because a literal translation would change behaviour (trailing slashes, script source served as text, WSGIRestrictEmbedded)' },
 } as const satisfies Record<string, CatalogueEntry>;
 

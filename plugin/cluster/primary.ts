@@ -19,7 +19,7 @@ import { mergeStatus, type ClusterStatus, type ProxyStatus } from '../../src/clu
 import { diffConfigs } from '../../src/config/diff.js';
 import { ScriptAliasError, ConfigError, formatIssue, reviveError, serializeError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
-import { watchConfigFile, type ConfigWatcher } from '../watch.js';
+import { FileConfigFeed, type ConfigFeed, type FeedWatch } from '../config-feed/index.js';
 import { startStatusEndpoint, claimStatusSocket } from '../status-endpoint.js';
 import { writeState, removeState } from '../state-file.js';
 import { listenMetrics, type MetricsServer, type MetricJson } from '../../src/ops/metrics.js';
@@ -78,32 +78,49 @@ export function clusterSize(setting: number | 'auto'): number {
   return setting === 'auto' ? os.availableParallelism() : setting;
 }
 
-async function readValidated(file: string): Promise<{ config: ResolvedConfig; payload: ConfigPayload }> {
-  const origin = path.resolve(file);
-  let text: string;
-  try {
-    text = await readFile(origin, 'utf8');
-  } catch (err) {
-    throw new ConfigError([{ file: origin, pointer: '', code: 'SA_ERR_CONFIG_READ', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }]);
+/** The feed's config, validated, with the text every proxy will get (what was validated is what they serve). */
+async function readValidated(feed: ConfigFeed): Promise<{ config: ResolvedConfig; payload: ConfigPayload }> {
+  const source = await feed.read();
+  let payload: ConfigPayload;
+  if (source instanceof ConfigText) {
+    payload = { text: source.text, origin: path.resolve(source.origin) };
+  } else if (typeof source === 'string') {
+    const origin = path.resolve(source);
+    try {
+      payload = { text: await readFile(origin, 'utf8'), origin };
+    } catch (err) {
+      throw new ConfigError([{ file: origin, pointer: '', code: 'SA_ERR_CONFIG_READ', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }]);
+    }
+  } else {
+    payload = { text: JSON.stringify(source), origin: path.join(process.cwd(), '<inline>') };
   }
-  // Proxies get this very text: what they serve is what was validated here.
-  return { config: await loadConfig(new ConfigText(text, origin)), payload: { text, origin } };
+  return { config: await loadConfig(new ConfigText(payload.text, payload.origin)), payload };
 }
 
-export async function serveCluster(file: string, options: ClusterOptions): Promise<RunningCluster> {
-  const { config, payload } = await readValidated(file);
+/** Serves a config file or any other feed (etcd) with `proxy.cluster` proxy processes. */
+export async function serveCluster(from: string | ConfigFeed, options: ClusterOptions): Promise<RunningCluster> {
+  const feed: ConfigFeed = typeof from === 'string' ? new FileConfigFeed(from) : from;
+  let config: ResolvedConfig;
+  let payload: ConfigPayload;
+  try {
+    ({ config, payload } = await readValidated(feed));
+  } catch (err) {
+    await feed.close?.();
+    throw err;
+  }
   const size = clusterSize(config.proxy.cluster ?? 1);
   if (config.statusSocket) await claimStatusSocket(config.statusSocket);
   const metrics: MetricsServer | null = config.metrics ? await listenMetrics(config.metrics) : null;
   try {
-    return await runCluster(file, config, payload, size, metrics, options);
+    return await runCluster(feed, config, payload, size, metrics, options);
   } catch (err) {
     await metrics?.close();
+    await feed.close?.();
     throw err;
   }
 }
 
-async function runCluster(file: string, initial: ResolvedConfig, initialPayload: ConfigPayload, size: number, metrics: MetricsServer | null, options: ClusterOptions): Promise<RunningCluster> {
+async function runCluster(feed: ConfigFeed, initial: ResolvedConfig, initialPayload: ConfigPayload, size: number, metrics: MetricsServer | null, options: ClusterOptions): Promise<RunningCluster> {
   const { log } = options;
   let config = initial;
   let payload = initialPayload;
@@ -265,13 +282,13 @@ async function runCluster(file: string, initial: ResolvedConfig, initialPayload:
   fork(null);
   const host = config.proxy.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
-  log.info({ url, proxies: size, config: file }, 'scriptalias listening (cluster)');
+
 
   let reloading: Promise<unknown> = Promise.resolve();
   const reloadNow = async (): Promise<ReloadReport> => {
     let next: Awaited<ReturnType<typeof readValidated>>;
     try {
-      next = await readValidated(file);
+      next = await readValidated(feed);
     } catch (err) {
       if (err instanceof ConfigError) for (const issue of err.issues) log.error({ code: issue.code, pointer: issue.pointer, file: issue.file }, formatIssue(issue));
       log.error({ code: 'SA_ERR_RELOAD_FAILED' }, 'new config rejected; the previous config keeps serving');
@@ -326,17 +343,20 @@ async function runCluster(file: string, initial: ResolvedConfig, initialPayload:
   const metricsUrl = metrics ? `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${metrics.port}` : null;
   if (metricsUrl) log.info({ metrics: `${metricsUrl}/metrics` }, 'metrics listening');
   const statusEndpoint = config.statusSocket ? await startStatusEndpoint(config.statusSocket, status, reload) : null;
-  const configFile = path.resolve(file);
+  const configFile = feed.stateKey;
   writeState({ configFile, pid: process.pid, statusSocket: config.statusSocket, metrics: metricsUrl, startedAt: new Date().toISOString() });
-  const watcher: ConfigWatcher | null = (options.watch ?? true) ? await watchConfigFile(file, () => void reload()) : null;
+  const watcher: FeedWatch | null = (options.watch ?? true) ? await feed.watch(() => void reload()) : null;
   const onHangup = (): void => void reload();
   const onReopen = (): void => { for (const p of proxies.values()) p.send({ t: 'sa:reopen-logs' }); };
   process.on('SIGHUP', onHangup);
   process.on('SIGUSR1', onReopen);
+  // Logged last: once it says so, a config change is never missed (the watch is on).
+  log.info({ url, proxies: size, config: feed.describe }, 'scriptalias listening (cluster)');
   const stopAdmin = async (): Promise<void> => {
     process.removeListener('SIGHUP', onHangup);
     process.removeListener('SIGUSR1', onReopen);
     await watcher?.close();
+    await feed.close?.();
     await statusEndpoint?.close();
     await metrics?.close();
     removeState(configFile);

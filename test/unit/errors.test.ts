@@ -6,7 +6,7 @@ import { ERROR_CATALOGUE, WARNING_CATALOGUE, EVENT_CATALOGUE, ScriptAliasError, 
 const codes = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
 
 test('every error code is SA_ERR_<AREA>_<WHAT> with a known area', (t) => {
-  for (const code of codes) t.regex(code, /^SA_ERR_(CONFIG|ROUTE|REQUEST|SCRIPT|POOL|WORKER|RELOAD|OPS|IMPORT|LISTEN|CLI|CLUSTER)_[A-Z_]+$/, code);
+  for (const code of codes) t.regex(code, /^SA_ERR_(CONFIG|ROUTE|REQUEST|SCRIPT|POOL|WORKER|RELOAD|OPS|IMPORT|LISTEN|CLI|CLUSTER|SOURCE)_[A-Z_]+$/, code);
   for (const code of Object.keys(WARNING_CATALOGUE)) t.regex(code, /^SA_WRN_[A-Z_]+$/, code);
   for (const code of Object.keys(EVENT_CATALOGUE)) t.regex(code, /^SA_EVT_[A-Z_]+$/, code);
 });
