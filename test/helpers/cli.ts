@@ -61,7 +61,8 @@ export async function serveCli(t: ExecutionContext, args: readonly string[]): Pr
   createInterface({ input: child.stdout! }).on('line', (line) => {
     try { logs.push(JSON.parse(line) as LogEntry); } catch { /* not a log line */ }
   });
-  const listening = logs.next((e) => e.msg === 'scriptalias listening' && typeof e.url === 'string', 0, 30_000);
+  // One process, or a cluster's primary ("scriptalias listening (cluster)").
+  const listening = logs.next((e) => typeof e.msg === 'string' && e.msg.startsWith('scriptalias listening') && typeof e.url === 'string', 0, 30_000);
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`))));
   exited.catch(() => undefined); // after it listens, an exit is the test's business
   const entry = await Promise.race([listening, exited]);

@@ -69,6 +69,26 @@ if (!existsSync(ETCD_BIN)) {
     }
   });
 
+  test('cluster: 2 from etcd: the primary reads the key once, both proxy processes serve a put within 1 s', async (t) => {
+    const etcd = await startEtcd(t);
+    const clustered = (name: string): string => JSON.stringify({ ...JSON.parse(config(name)), proxy: { port: 0, host: '127.0.0.1', cluster: 2 } });
+    await etcd.put(KEY, clustered('v1'));
+    const p = await serveCli(t, ['--config-from', etcd.url(KEY), '--config-base', base(t)]);
+    t.is((await request(p.url, '/v1')).status, 200);
+    const mark = p.logs.entries.length;
+    const putAt = performance.now();
+    await etcd.put(KEY, clustered('v2'));
+    await p.logs.next((e) => e.msg === 'config reloaded (cluster)', mark);
+    const ms = performance.now() - putAt;
+    t.log(`applied in both proxies ${ms.toFixed(0)} ms after the put`);
+    t.true(ms < 1000, `${ms.toFixed(0)} ms`);
+    // Fresh connections are dealt to the proxies in turn: four requests reach both.
+    for (let i = 0; i < 4; i++) {
+      t.is((await request(p.url, '/v2')).status, 200);
+      t.is((await request(p.url, '/v1')).status, 404);
+    }
+  });
+
   test('etcd stopped, a change made while the proxy cannot see it, etcd back: the watch resumes from the last revision and applies it (SA_WRN_SOURCE_LOST)', async (t) => {
     const etcd = await startEtcd(t);
     await etcd.put(KEY, config('v1'));
