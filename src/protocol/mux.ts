@@ -1,4 +1,5 @@
-// Many byte streams over one Unix-socket connection between the proxy and a JS realm, so that the
+// Many byte streams over one link (mux-transport.ts: a Unix-socket connection, or a MessagePort to an
+// isolate thread) between the proxy and a JS realm, so that the
 // requests of one event-loop turn cost one write and one read on each side instead of one per request
 // (profile: the per-request write to the worker socket alone was 12 % of the proxy's CPU).
 // Each stream is a Duplex that carries exactly what a socket would (the bridge's HTTP/1.1), so both
@@ -10,18 +11,16 @@
 // 256 KiB cost a quarter of the big-body throughput); the receiver grants credit back as its reader
 // consumes, so a slow client pauses only its own stream and memory stays bounded.
 import { Duplex } from 'node:stream';
-import type { Socket } from 'node:net';
+import type { MuxTransport } from './mux-transport.js';
 
 const HEADER_BYTES = 9;
 const enum FrameType { Data = 1, End = 2, Reset = 3, Window = 4 }
 export const STREAM_WINDOW = 1024 * 1024;
 /** Larger payloads go out in pieces of at most this size (a DATA frame is never split by credit). */
 const MAX_FRAME = 64 * 1024;
-/** Batches below this are joined into one buffer; larger ones go out as a writev without copies. */
-const JOIN_LIMIT = 16 * 1024;
 
 export class MuxSession {
-  readonly #socket: Socket;
+  readonly #link: MuxTransport;
   readonly #streams = new Map<number, MuxStream>();
   readonly #onStream: ((stream: MuxStream) => void) | null;
   #nextId = 1;
@@ -37,12 +36,10 @@ export class MuxSession {
   #closed = false;
 
   /** `onStream` set: this end accepts streams the peer opens (the worker); unset: it opens them. */
-  constructor(socket: Socket, onStream?: (stream: MuxStream) => void) {
-    this.#socket = socket;
+  constructor(link: MuxTransport, onStream?: (stream: MuxStream) => void) {
+    this.#link = link;
     this.#onStream = onStream ?? null;
-    socket.on('data', this.#onData);
-    socket.on('error', () => this.#shutdown());
-    socket.on('close', () => this.#shutdown());
+    link.start(this.#onData, () => this.#shutdown());
   }
 
   get closed(): boolean {
@@ -59,7 +56,7 @@ export class MuxSession {
 
   /** Ends the connection and every stream on it (streams see 'close', as a socket would). */
   destroy(): void {
-    this.#socket.destroy();
+    this.#link.destroy();
     this.#shutdown();
   }
 
@@ -97,13 +94,7 @@ export class MuxSession {
     this.#queue = [];
     const bytes = this.#queuedBytes;
     this.#queuedBytes = 0;
-    if (bytes <= JOIN_LIMIT) {
-      this.#socket.write(queue.length === 1 ? queue[0]! : Buffer.concat(queue, bytes));
-      return;
-    }
-    this.#socket.cork();
-    for (const chunk of queue) this.#socket.write(chunk);
-    this.#socket.uncork();
+    this.#link.write(queue, bytes);
   };
 
   readonly #onData = (chunk: Buffer): void => {
