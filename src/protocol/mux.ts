@@ -10,14 +10,15 @@
 // may have at most STREAM_WINDOW bytes unacknowledged (1 MiB: a 1 MiB answer needs no credit round trip;
 // 256 KiB cost a quarter of the big-body throughput); the receiver grants credit back as its reader
 // consumes, so a slow client pauses only its own stream and memory stays bounded.
+// A DATA frame is as large as the sender's credit allows (up to the window) and may gather several
+// written chunks (a corked batch arrives as one _writev): one header, the payload pieces queued as
+// they are, never joined.
 import { Duplex } from 'node:stream';
 import type { MuxTransport } from './mux-transport.js';
 
 const HEADER_BYTES = 9;
 const enum FrameType { Data = 1, End = 2, Reset = 3, Window = 4 }
 export const STREAM_WINDOW = 1024 * 1024;
-/** Larger payloads go out in pieces of at most this size (a DATA frame is never split by credit). */
-const MAX_FRAME = 64 * 1024;
 
 export class MuxSession {
   readonly #link: MuxTransport;
@@ -61,7 +62,7 @@ export class MuxSession {
   }
 
   /** @internal */
-  frame(id: number, type: FrameType, n: number, payload?: Buffer): void {
+  frame(id: number, type: FrameType, n: number, payload?: readonly Buffer[]): void {
     if (this.#closed) return;
     const header = Buffer.allocUnsafe(HEADER_BYTES);
     header.writeUInt32BE(id, 0);
@@ -69,9 +70,9 @@ export class MuxSession {
     header.writeUInt32BE(n, 5);
     this.#queue.push(header);
     this.#queuedBytes += HEADER_BYTES;
-    if (payload && payload.length > 0) {
-      this.#queue.push(payload);
-      this.#queuedBytes += payload.length;
+    if (payload) {
+      for (const piece of payload) this.#queue.push(piece);
+      this.#queuedBytes += n;
     }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -178,8 +179,8 @@ export class MuxStream extends Duplex {
   readonly #session: MuxSession;
   readonly id: number;
   #sendCredit = STREAM_WINDOW;
-  /** A write waiting for credit: the rest of its chunk and its callback. */
-  #blocked: { chunk: Buffer; callback: (err?: Error | null) => void } | null = null;
+  /** A write waiting for credit: the rest of its chunks and its callback. */
+  #blocked: { pieces: Buffer[]; callback: (err?: Error | null) => void } | null = null;
   /** Bytes received and not yet acknowledged with a WINDOW frame. */
   #unacked = 0;
   #readerFull = false;
@@ -217,7 +218,7 @@ export class MuxStream extends Duplex {
     const blocked = this.#blocked;
     if (!blocked) return;
     this.#blocked = null;
-    this.#send(blocked.chunk, blocked.callback);
+    this.#send(blocked.pieces, blocked.callback);
   }
 
   override _read(): void {
@@ -228,7 +229,12 @@ export class MuxStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    this.#send(chunk, callback);
+    this.#send([chunk], callback);
+  }
+
+  /** A corked batch (an HTTP head and its body chunks, a chunked-encoding size line, data and CRLF). */
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (err?: Error | null) => void): void {
+    this.#send(chunks.map((c) => c.chunk), callback);
   }
 
   override _final(callback: (err?: Error | null) => void): void {
@@ -245,15 +251,25 @@ export class MuxStream extends Duplex {
     callback(err);
   }
 
-  #send(chunk: Buffer, callback: (err?: Error | null) => void): void {
-    let offset = 0;
-    while (offset < chunk.length && this.#sendCredit > 0) {
-      const size = Math.min(chunk.length - offset, this.#sendCredit, MAX_FRAME);
-      this.#session.frame(this.id, FrameType.Data, size, chunk.subarray(offset, offset + size));
+  /** Sends `pieces` in DATA frames as large as the credit allows; the rest waits for credit. */
+  #send(pieces: Buffer[], callback: (err?: Error | null) => void): void {
+    let i = 0;
+    while (i < pieces.length && this.#sendCredit > 0) {
+      const frame: Buffer[] = [];
+      let size = 0;
+      while (i < pieces.length && size < this.#sendCredit) {
+        const piece = pieces[i]!;
+        const take = Math.min(piece.length, this.#sendCredit - size);
+        if (take === piece.length) i++;
+        else pieces[i] = piece.subarray(take);
+        if (take > 0) frame.push(take === piece.length ? piece : piece.subarray(0, take));
+        size += take;
+      }
+      if (size === 0) continue; // only empty pieces
+      this.#session.frame(this.id, FrameType.Data, size, frame);
       this.#sendCredit -= size;
-      offset += size;
     }
-    if (offset < chunk.length) this.#blocked = { chunk: chunk.subarray(offset), callback };
+    if (i < pieces.length) this.#blocked = { pieces: pieces.slice(i), callback };
     else callback();
   }
 
