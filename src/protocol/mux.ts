@@ -187,7 +187,10 @@ export class MuxStream extends Duplex {
   #peerGone = false;
 
   constructor(session: MuxSession, id: number) {
-    super({ allowHalfOpen: false });
+    // write() says true until a window is buffered: a script writing 64 KiB chunks (and honouring
+    // false) fills a window in one turn, which leaves as one batch (one message to an isolate)
+    // instead of one batch per chunk (bench/README.md: isolate big, main thread -30 %).
+    super({ allowHalfOpen: false, writableHighWaterMark: STREAM_WINDOW });
     this.#session = session;
     this.id = id;
   }
