@@ -7,6 +7,9 @@ import type { Socket } from 'node:net';
 import type { MessagePort } from 'node:worker_threads';
 
 export interface MuxTransport {
+  /** Each batch is dear (a message to another thread): streams buffer a whole window before write()
+   *  says false, so a writer's chunks of one turn leave together. */
+  readonly windowBuffered?: boolean;
   /** Starts delivery: `onData` for each chunk of frame bytes in order, `onClose` once when the link is gone. */
   start(onData: (chunk: Buffer) => void, onClose: () => void): void;
   /** Sends one batch of frames (header and payload pieces, in order; `bytes` = their total length). */
@@ -47,6 +50,7 @@ export function socketTransport(socket: Socket): MuxTransport {
 export function portTransport(port: MessagePort, options: { readonly unref?: boolean } = {}): MuxTransport {
   let closed = false;
   return {
+    windowBuffered: true,
     start(onData, onClose) {
       port.on('message', (data: ArrayBuffer) => onData(Buffer.from(data)));
       port.once('close', () => { closed = true; onClose(); });

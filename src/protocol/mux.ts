@@ -47,6 +47,11 @@ export class MuxSession {
     return this.#closed;
   }
 
+  /** @internal Whether this session's streams buffer a whole window before write() says false. */
+  get windowBuffered(): boolean {
+    return this.#link.windowBuffered === true;
+  }
+
   open(): MuxStream {
     const id = this.#nextId;
     this.#nextId = id === 0xffffffff ? 1 : id + 1;
@@ -187,10 +192,11 @@ export class MuxStream extends Duplex {
   #peerGone = false;
 
   constructor(session: MuxSession, id: number) {
-    // write() says true until a window is buffered: a script writing 64 KiB chunks (and honouring
-    // false) fills a window in one turn, which leaves as one batch (one message to an isolate)
-    // instead of one batch per chunk (bench/README.md: isolate big, main thread -30 %).
-    super({ allowHalfOpen: false, writableHighWaterMark: STREAM_WINDOW });
+    // On a link whose batches are dear (a MessagePort: one message each), write() says true until a
+    // window is buffered, so a script writing 64 KiB chunks fills a window in one turn and it leaves
+    // as one batch (bench/README.md: isolate big, main thread -30 %). On a socket the same cost pools
+    // CPU on big (A/B), so there the default stays.
+    super({ allowHalfOpen: false, ...(session.windowBuffered && { writableHighWaterMark: STREAM_WINDOW }) });
     this.#session = session;
     this.id = id;
   }
