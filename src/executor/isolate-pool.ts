@@ -1,6 +1,7 @@
 // %{GLOBAL} process group + any other application group: one worker thread per application group
 // inside the proxy process (DESIGN §5, row 2), created on first use or at start for preloads.
-// Requests reach a thread over its Unix socket through the HTTP bridge, bodies streamed both ways.
+// Requests reach a thread through the HTTP bridge over a mux session on a MessagePort (no socket: a
+// body is copied once per hop, bench/README.md), bodies streamed both ways with per-stream credit.
 // Past requestTimeout a request gets 504 and its thread is terminated (it may spin in a CPU loop) and
 // replaced on the next request; the thread's other in-flight requests get 502 as its streams close.
 // A thread killed by its heap limit (defaults.memoryLimit) is replaced the same way; its in-flight
@@ -18,6 +19,7 @@ import { logWorkerMessage, type Logger } from '../log.js';
 import { createThreadRealms, type ThreadRealm } from '../worker/thread-realms.js';
 import { forwardRequest } from '../protocol/http-bridge.js';
 import { MuxPool } from '../protocol/connection-pool.js';
+import { portTransport } from '../protocol/mux-transport.js';
 import { sendError } from '../http-error.js';
 import { isScriptAliasError } from '../errors.js';
 import { GLOBAL_GROUP } from '../constants.js';
@@ -40,17 +42,17 @@ const FATE_WAIT_MS = 2_000;
 
 export function createIsolatePool(options: IsolatePoolOptions): Executor {
   const { log } = options;
-  const pools = new Map<string, MuxPool>();
+  const pools = new Map<ThreadRealm, MuxPool>();
   let inFlight = 0;
   let served = 0;
   let restarts = 0;
   const restartsByReason: Partial<Record<RestartReason, number>> = {};
   const realms = createThreadRealms({
-    socketDir: options.socketDir, onLog: (m) => logWorkerMessage(log, m), memoryLimitMb: options.memoryLimitMb ?? 0,
+    socketDir: options.socketDir, onLog: (m) => logWorkerMessage(log, m), memoryLimitMb: options.memoryLimitMb ?? 0, link: 'port',
     onExit: (realm, fate) => {
       // Its connections are dead: the next request gets a fresh thread and a fresh pool.
-      pools.get(realm.socketPath)?.destroy();
-      pools.delete(realm.socketPath);
+      pools.get(realm)?.destroy();
+      pools.delete(realm);
       if (fate !== 'memory') return;
       restarts++;
       restartsByReason.memory = (restartsByReason.memory ?? 0) + 1;
@@ -64,10 +66,12 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
   for (const entry of options.preload) preloadsOf.set(entry.applicationGroup, [...(preloadsOf.get(entry.applicationGroup) ?? []), entry]);
 
   const poolFor = (realm: ThreadRealm): MuxPool => {
-    let pool = pools.get(realm.socketPath);
+    let pool = pools.get(realm);
     if (!pool) {
-      pool = new MuxPool(realm.socketPath);
-      pools.set(realm.socketPath, pool);
+      // One channel per thread: its session is the only one (a closed one means the thread is gone).
+      const port = realm.port!;
+      pool = new MuxPool(`thread ${realm.threadId}`, () => portTransport(port, { unref: true }));
+      pools.set(realm, pool);
     }
     return pool;
   };
@@ -89,8 +93,8 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
       'terminating application group thread');
     realms.retire(realm).catch((err: unknown) => log.warn({ err, appGroup: realm.applicationGroup }, 'terminating a thread failed'));
     // Closing its connections now answers the thread's other in-flight requests (502) at once.
-    pools.get(realm.socketPath)?.destroy();
-    pools.delete(realm.socketPath);
+    pools.get(realm)?.destroy();
+    pools.delete(realm);
   };
 
   return new ManagedExecutor(() => ({

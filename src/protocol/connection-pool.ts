@@ -9,6 +9,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { MuxSession } from './mux.js';
+import { socketTransport, type MuxTransport } from './mux-transport.js';
 
 export interface StreamPool {
   readonly socketPath: string;
@@ -75,12 +76,18 @@ export class SocketPool extends IdleStreams {
 
 export class MuxPool extends IdleStreams {
   #session: MuxSession | null = null;
+  readonly #connect: () => MuxTransport;
+
+  /** `connect` opens a new link when there is none (default: a connection to `socketPath`). */
+  constructor(socketPath: string, connect?: () => MuxTransport) {
+    super(socketPath);
+    this.#connect = connect ?? (() => socketTransport(net.createConnection(socketPath)));
+  }
 
   protected create(): Duplex {
     let session = this.#session;
     if (!session || session.closed) {
-      const socket = net.createConnection(this.socketPath);
-      session = new MuxSession(socket);
+      session = new MuxSession(this.#connect());
       this.#session = session;
     }
     return session.open();

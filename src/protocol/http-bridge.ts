@@ -126,7 +126,15 @@ class Exchange {
     req.once('error', () => { if (!this.#requestSent) this.#abort('client-aborted', null); });
     req.on('data', (chunk: Buffer) => {
       if (this.#state === 'done') return;
-      const ok = chunked ? (socket.write(`${chunk.length.toString(16)}\r\n`), socket.write(chunk), socket.write(CRLF)) : socket.write(chunk);
+      let ok: boolean;
+      if (chunked) {
+        // Size line, data and CRLF corked: one frame with the chunk as it is, not three.
+        socket.cork();
+        socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+        socket.write(chunk);
+        ok = socket.write(CRLF);
+        socket.uncork();
+      } else ok = socket.write(chunk);
       if (!ok) req.pause();
     });
     req.on('end', () => {

@@ -1,4 +1,5 @@
-// Many byte streams over one Unix-socket connection between the proxy and a JS realm, so that the
+// Many byte streams over one link (mux-transport.ts: a Unix-socket connection, or a MessagePort to an
+// isolate thread) between the proxy and a JS realm, so that the
 // requests of one event-loop turn cost one write and one read on each side instead of one per request
 // (profile: the per-request write to the worker socket alone was 12 % of the proxy's CPU).
 // Each stream is a Duplex that carries exactly what a socket would (the bridge's HTTP/1.1), so both
@@ -9,19 +10,18 @@
 // may have at most STREAM_WINDOW bytes unacknowledged (1 MiB: a 1 MiB answer needs no credit round trip;
 // 256 KiB cost a quarter of the big-body throughput); the receiver grants credit back as its reader
 // consumes, so a slow client pauses only its own stream and memory stays bounded.
+// A DATA frame is as large as the sender's credit allows (up to the window) and may gather several
+// written chunks (a corked batch arrives as one _writev): one header, the payload pieces queued as
+// they are, never joined.
 import { Duplex } from 'node:stream';
-import type { Socket } from 'node:net';
+import type { MuxTransport } from './mux-transport.js';
 
 const HEADER_BYTES = 9;
 const enum FrameType { Data = 1, End = 2, Reset = 3, Window = 4 }
 export const STREAM_WINDOW = 1024 * 1024;
-/** Larger payloads go out in pieces of at most this size (a DATA frame is never split by credit). */
-const MAX_FRAME = 64 * 1024;
-/** Batches below this are joined into one buffer; larger ones go out as a writev without copies. */
-const JOIN_LIMIT = 16 * 1024;
 
 export class MuxSession {
-  readonly #socket: Socket;
+  readonly #link: MuxTransport;
   readonly #streams = new Map<number, MuxStream>();
   readonly #onStream: ((stream: MuxStream) => void) | null;
   #nextId = 1;
@@ -37,16 +37,19 @@ export class MuxSession {
   #closed = false;
 
   /** `onStream` set: this end accepts streams the peer opens (the worker); unset: it opens them. */
-  constructor(socket: Socket, onStream?: (stream: MuxStream) => void) {
-    this.#socket = socket;
+  constructor(link: MuxTransport, onStream?: (stream: MuxStream) => void) {
+    this.#link = link;
     this.#onStream = onStream ?? null;
-    socket.on('data', this.#onData);
-    socket.on('error', () => this.#shutdown());
-    socket.on('close', () => this.#shutdown());
+    link.start(this.#onData, () => this.#shutdown());
   }
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** @internal Whether this session's streams buffer a whole window before write() says false. */
+  get windowBuffered(): boolean {
+    return this.#link.windowBuffered === true;
   }
 
   open(): MuxStream {
@@ -59,12 +62,12 @@ export class MuxSession {
 
   /** Ends the connection and every stream on it (streams see 'close', as a socket would). */
   destroy(): void {
-    this.#socket.destroy();
+    this.#link.destroy();
     this.#shutdown();
   }
 
   /** @internal */
-  frame(id: number, type: FrameType, n: number, payload?: Buffer): void {
+  frame(id: number, type: FrameType, n: number, payload?: readonly Buffer[]): void {
     if (this.#closed) return;
     const header = Buffer.allocUnsafe(HEADER_BYTES);
     header.writeUInt32BE(id, 0);
@@ -72,9 +75,9 @@ export class MuxSession {
     header.writeUInt32BE(n, 5);
     this.#queue.push(header);
     this.#queuedBytes += HEADER_BYTES;
-    if (payload && payload.length > 0) {
-      this.#queue.push(payload);
-      this.#queuedBytes += payload.length;
+    if (payload) {
+      for (const piece of payload) this.#queue.push(piece);
+      this.#queuedBytes += n;
     }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -97,13 +100,7 @@ export class MuxSession {
     this.#queue = [];
     const bytes = this.#queuedBytes;
     this.#queuedBytes = 0;
-    if (bytes <= JOIN_LIMIT) {
-      this.#socket.write(queue.length === 1 ? queue[0]! : Buffer.concat(queue, bytes));
-      return;
-    }
-    this.#socket.cork();
-    for (const chunk of queue) this.#socket.write(chunk);
-    this.#socket.uncork();
+    this.#link.write(queue, bytes);
   };
 
   readonly #onData = (chunk: Buffer): void => {
@@ -187,15 +184,19 @@ export class MuxStream extends Duplex {
   readonly #session: MuxSession;
   readonly id: number;
   #sendCredit = STREAM_WINDOW;
-  /** A write waiting for credit: the rest of its chunk and its callback. */
-  #blocked: { chunk: Buffer; callback: (err?: Error | null) => void } | null = null;
+  /** A write waiting for credit: the rest of its chunks and its callback. */
+  #blocked: { pieces: Buffer[]; callback: (err?: Error | null) => void } | null = null;
   /** Bytes received and not yet acknowledged with a WINDOW frame. */
   #unacked = 0;
   #readerFull = false;
   #peerGone = false;
 
   constructor(session: MuxSession, id: number) {
-    super({ allowHalfOpen: false });
+    // On a link whose batches are dear (a MessagePort: one message each), write() says true until a
+    // window is buffered, so a script writing 64 KiB chunks fills a window in one turn and it leaves
+    // as one batch (bench/README.md: isolate big, main thread -30 %). On a socket the same cost pools
+    // CPU on big (A/B), so there the default stays.
+    super({ allowHalfOpen: false, ...(session.windowBuffered && { writableHighWaterMark: STREAM_WINDOW }) });
     this.#session = session;
     this.id = id;
   }
@@ -226,7 +227,7 @@ export class MuxStream extends Duplex {
     const blocked = this.#blocked;
     if (!blocked) return;
     this.#blocked = null;
-    this.#send(blocked.chunk, blocked.callback);
+    this.#send(blocked.pieces, blocked.callback);
   }
 
   override _read(): void {
@@ -237,7 +238,12 @@ export class MuxStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    this.#send(chunk, callback);
+    this.#send([chunk], callback);
+  }
+
+  /** A corked batch (an HTTP head and its body chunks, a chunked-encoding size line, data and CRLF). */
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (err?: Error | null) => void): void {
+    this.#send(chunks.map((c) => c.chunk), callback);
   }
 
   override _final(callback: (err?: Error | null) => void): void {
@@ -254,15 +260,25 @@ export class MuxStream extends Duplex {
     callback(err);
   }
 
-  #send(chunk: Buffer, callback: (err?: Error | null) => void): void {
-    let offset = 0;
-    while (offset < chunk.length && this.#sendCredit > 0) {
-      const size = Math.min(chunk.length - offset, this.#sendCredit, MAX_FRAME);
-      this.#session.frame(this.id, FrameType.Data, size, chunk.subarray(offset, offset + size));
+  /** Sends `pieces` in DATA frames as large as the credit allows; the rest waits for credit. */
+  #send(pieces: Buffer[], callback: (err?: Error | null) => void): void {
+    let i = 0;
+    while (i < pieces.length && this.#sendCredit > 0) {
+      const frame: Buffer[] = [];
+      let size = 0;
+      while (i < pieces.length && size < this.#sendCredit) {
+        const piece = pieces[i]!;
+        const take = Math.min(piece.length, this.#sendCredit - size);
+        if (take === piece.length) i++;
+        else pieces[i] = piece.subarray(take);
+        if (take > 0) frame.push(take === piece.length ? piece : piece.subarray(0, take));
+        size += take;
+      }
+      if (size === 0) continue; // only empty pieces
+      this.#session.frame(this.id, FrameType.Data, size, frame);
       this.#sendCredit -= size;
-      offset += size;
     }
-    if (offset < chunk.length) this.#blocked = { chunk: chunk.subarray(offset), callback };
+    if (i < pieces.length) this.#blocked = { pieces: pieces.slice(i), callback };
     else callback();
   }
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { SupervisorMessage, WorkerMessage, InitMessage, PreloadEntry, PreloadResult, LogMessage } from '../protocol/messages.js';
 import { assertNever } from '../protocol/messages.js';
 import { createScriptServer, type ScriptServer } from './script-server.js';
-import type { ThreadRealms } from './thread-realms.js';
+import type { ThreadRealms, ThreadRealm } from './thread-realms.js';
 import { serializeError } from '../errors.js';
 import { GLOBAL_GROUP } from '../constants.js';
 
@@ -30,6 +30,12 @@ async function threadRealms(): Promise<ThreadRealms> {
   return realms;
 }
 
+/** A process's threads listen on sockets (the proxy connects to them): the realms' default link. */
+function socketOf(realm: ThreadRealm): string {
+  if (!realm.socketPath) throw new Error(`application group ${realm.applicationGroup} has no socket`);
+  return realm.socketPath;
+}
+
 async function init(message: InitMessage): Promise<void> {
   process.title = message.displayName;
   const socketPath = path.join(message.socketDir, `p-${process.pid}.sock`);
@@ -49,7 +55,7 @@ async function init(message: InitMessage): Promise<void> {
       return null;
     });
     if (realm) {
-      appGroups[group] = realm.socketPath;
+      appGroups[group] = socketOf(realm);
       preloads.push(...realm.preloads);
     }
   }
@@ -74,7 +80,7 @@ process.on('message', (message: SupervisorMessage) => {
       const { id, applicationGroup } = message;
       if (!main) return;
       threadRealms().then((r) => r.ensure(applicationGroup)).then(
-        (realm) => send({ type: 'app-group-ready', id, applicationGroup, socketPath: realm.socketPath }),
+        (realm) => send({ type: 'app-group-ready', id, applicationGroup, socketPath: socketOf(realm) }),
         (err: unknown) => send({ type: 'app-group-failed', id, applicationGroup, error: serializeError(err) }),
       );
       return;

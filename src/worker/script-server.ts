@@ -5,6 +5,7 @@
 import http, { type Server } from 'node:http';
 import net from 'node:net';
 import { MuxSession } from '../protocol/mux.js';
+import { socketTransport, type MuxTransport } from '../protocol/mux-transport.js';
 import { once } from 'node:events';
 import { chmodSync, rmSync } from 'node:fs';
 import type { PreloadEntry, PreloadResult, LogMessage } from '../protocol/messages.js';
@@ -18,7 +19,10 @@ import { JOB_HEADER } from '../constants.js';
 export type LogSink = (message: LogMessage) => void;
 
 export interface ScriptServer {
+  /** Listens on the Unix socket: each connection is a mux session. */
   listen(): Promise<void>;
+  /** Serves one mux session over `link` (an isolate's MessagePort), instead of or besides listen(). */
+  attach(link: MuxTransport): void;
   preload(entries: readonly PreloadEntry[]): Promise<PreloadResult[]>;
   /** Stops taking connections, waits for in-flight requests (at most gracefulMs), closes. */
   close(gracefulMs: number): Promise<void>;
@@ -30,7 +34,8 @@ function stackOf(err: unknown): string {
   return err instanceof Error ? `${err.stack ?? err.message}${err.cause instanceof Error ? `\ncaused by: ${err.cause.stack ?? err.cause.message}` : ''}` : String(err);
 }
 
-export function createScriptServer(options: { socketPath: string; applicationGroup: string; log: LogSink }): ScriptServer {
+/** `socketPath`: where listen() listens; absent for a realm reached only through attach(). */
+export function createScriptServer(options: { socketPath?: string; applicationGroup: string; log: LogSink }): ScriptServer {
   const { socketPath, applicationGroup, log } = options;
   const cache = createScriptCache();
   const counters: RunCounters = { inFlight: 0, served: 0 };
@@ -59,14 +64,24 @@ export function createScriptServer(options: { socketPath: string; applicationGro
   server.keepAliveTimeout = 0;
   server.requestTimeout = 0;
   server.headersTimeout = 0;
-  const listener = net.createServer((socket) => {
-    const session = new MuxSession(socket, (stream) => server.emit('connection', stream));
+  const attach = (link: MuxTransport): MuxSession => {
+    const session = new MuxSession(link, (stream) => server.emit('connection', stream));
     sessions.add(session);
+    return session;
+  };
+  const listener = net.createServer((socket) => {
+    const session = attach(socketTransport(socket));
     socket.once('close', () => sessions.delete(session));
   });
+  let listening = false;
 
   return {
+    attach(link) {
+      attach(link);
+    },
     async listen() {
+      if (!socketPath) throw new Error('listen() needs a socketPath');
+      listening = true;
       rmSync(socketPath, { force: true });
       listener.listen(socketPath);
       await once(listener, 'listening');
@@ -89,7 +104,7 @@ export function createScriptServer(options: { socketPath: string; applicationGro
     },
     async close(gracefulMs) {
       // The proxy sends nothing new to a realm it stops; wait for the requests it already sent.
-      listener.close();
+      if (listening) listener.close();
       if (counters.inFlight > 0) {
         await new Promise<void>((resolve) => {
           const deadline = setTimeout(resolve, gracefulMs);
@@ -98,7 +113,7 @@ export function createScriptServer(options: { socketPath: string; applicationGro
         });
       }
       for (const session of sessions) session.destroy();
-      rmSync(socketPath, { force: true });
+      if (listening && socketPath) rmSync(socketPath, { force: true });
     },
     inFlight: () => counters.inFlight,
     served: () => counters.served,

@@ -1,8 +1,9 @@
 // One worker thread per application group, created on first use: the isolates of the proxy's global
-// process group and the non-%{GLOBAL} application groups inside a worker process. Each listens on
-// its own Unix socket; a thread that dies, or is retired (past a deadline), is created again on the
-// next request.
-import { Worker } from 'node:worker_threads';
+// process group and the non-%{GLOBAL} application groups inside a worker process. Each is reached
+// over its own Unix socket (link 'socket': a worker process's groups, which the proxy connects to) or
+// over a MessagePort (link 'port': the proxy's own isolates, no kernel on the body path); a thread
+// that dies, or is retired (past a deadline), is created again on the next request.
+import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
@@ -14,7 +15,10 @@ const threadEntry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 export interface ThreadRealm {
   readonly applicationGroup: string;
-  readonly socketPath: string;
+  /** Link 'socket': the Unix socket the thread listens on; null on a 'port' link. */
+  readonly socketPath: string | null;
+  /** Link 'port': this side of the thread's mux channel (serve it with portTransport); null on a 'socket' link. */
+  readonly port: MessagePort | null;
   readonly threadId: number;
   /** Results of the preloads the thread ran before it became ready. */
   readonly preloads: readonly PreloadResult[];
@@ -49,6 +53,8 @@ export interface ThreadRealmsOptions {
   readonly memoryLimitMb?: number;
   /** Told when a thread ends (its socket is dead from then on). */
   readonly onExit?: (realm: ThreadRealm, fate: ThreadFate) => void;
+  /** How the thread is reached: its own Unix socket (default) or a MessagePort. */
+  readonly link?: 'socket' | 'port';
 }
 
 interface Entry {
@@ -73,15 +79,19 @@ export function createThreadRealms(options: ThreadRealmsOptions): ThreadRealms {
     const name = createHash('sha1').update(applicationGroup).digest('hex').slice(0, 12);
     // A fresh path per thread: a terminated thread's libuv unlinks its socket path as it closes, which
     // must not remove the socket of the thread that replaces it.
-    const socketPath = path.join(options.socketDir, `t-${process.pid}-${name}-${++seq}.sock`);
-    const worker = new Worker(threadEntry, { workerData: { socketPath, applicationGroup, preload }, ...(resourceLimits && { resourceLimits }) });
+    const channel = options.link === 'port' ? new MessageChannel() : null;
+    const socketPath = channel ? null : path.join(options.socketDir, `t-${process.pid}-${name}-${++seq}.sock`);
+    const link = channel ? { port: channel.port2 } : { socketPath };
+    const worker = new Worker(threadEntry, {
+      workerData: { ...link, applicationGroup, preload }, ...(channel && { transferList: [channel.port2] }), ...(resourceLimits && { resourceLimits }),
+    });
     worker.unref();
     let outOfMemory = false;
     const ended = new Promise<ThreadFate>((resolve) => worker.once('exit', () => resolve(outOfMemory ? 'memory' : 'other')));
     const started = new Promise<ThreadRealm>((resolve, reject) => {
       worker.on('message', (message: { type: 'ready'; preloads?: PreloadResult[] } | LogMessage) => {
         if (message.type === 'ready') {
-          const realm = { applicationGroup, socketPath, threadId: worker.threadId, preloads: message.preloads ?? [] };
+          const realm = { applicationGroup, socketPath, port: channel?.port1 ?? null, threadId: worker.threadId, preloads: message.preloads ?? [] };
           entry.realm = realm;
           endOf.set(realm, ended);
           resolve(realm);
@@ -100,6 +110,7 @@ export function createThreadRealms(options: ThreadRealmsOptions): ThreadRealms {
         reject(new ScriptAliasError('SA_ERR_WORKER_START_FAILED', `thread for application group ${applicationGroup} failed`, { cause: err }));
       });
       worker.once('exit', (code) => {
+        channel?.port1.close(); // its peer went with the thread
         if (entries.get(applicationGroup) === entry) entries.delete(applicationGroup);
         if (entry.realm) options.onExit?.(entry.realm, outOfMemory ? 'memory' : 'other');
         if (!closing && !entry.retired && !outOfMemory && code !== 0) options.onLog({ type: 'log', level: 'error', code: 'SA_ERR_SCRIPT_CRASHED', msg: `application group thread exited with ${code}`, appGroup: applicationGroup });
@@ -127,7 +138,7 @@ export function createThreadRealms(options: ThreadRealmsOptions): ThreadRealms {
       entry.retired = true;
       entries.delete(realm.applicationGroup);
       await entry.worker.terminate();
-      rmSync(realm.socketPath, { force: true });
+      if (realm.socketPath) rmSync(realm.socketPath, { force: true });
     },
     async fate(realm, waitMs) {
       const ended = endOf.get(realm);
