@@ -44,6 +44,8 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
   const { log } = options;
   const pools = new Map<ThreadRealm, MuxPool>();
   let inFlight = 0;
+  /** Requests waiting for their application group's thread to start. */
+  let starting = 0;
   let served = 0;
   let restarts = 0;
   const restartsByReason: Partial<Record<RestartReason, number>> = {};
@@ -107,7 +109,13 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
         forward(realm, job, req, res);
         return;
       }
-      realms.ensure(job.applicationGroup, preloadsOf.get(job.applicationGroup)).then((ready) => forward(ready, job, req, res), (err: unknown) => {
+      // Waiting for its thread counts as in flight: a graceful close meanwhile must not stop that thread.
+      starting++;
+      realms.ensure(job.applicationGroup, preloadsOf.get(job.applicationGroup)).then((ready) => {
+        starting--;
+        forward(ready, job, req, res);
+      }, (err: unknown) => {
+        starting--;
         log.error({ err, code: 'SA_ERR_WORKER_START_FAILED', appGroup: job.applicationGroup }, 'application group thread unavailable');
         sendError(res, isScriptAliasError(err) && err.code === 'SA_ERR_POOL_UNAVAILABLE' ? 'SA_ERR_POOL_UNAVAILABLE' : 'SA_ERR_SCRIPT_CRASHED', job.reqId);
       });
@@ -122,7 +130,7 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
     },
     async drain() {
       // The answers on this side first: a request already sent may not have reached its thread yet.
-      await waitUntil(() => inFlight === 0, GRACEFUL_MS);
+      await waitUntil(() => inFlight === 0 && starting === 0, GRACEFUL_MS);
       await realms.close(GRACEFUL_MS);
       for (const pool of pools.values()) pool.destroy();
     },
