@@ -77,7 +77,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
   const spawnWorker = (slot: number): WorkerProcess => {
     const worker = new WorkerProcess({
       settings, runtime: options.runtime, preload: options.preload, socketDir: options.socketDir, slot, log,
-      workerEntry: options.workerEntry, onExit, onRecycleRequest: (w) => recycle(w, 'requested'),
+      workerEntry: options.workerEntry, onExit,
     });
     workers.push(worker);
     worker.ready.then(() => {

@@ -24,7 +24,6 @@ export interface SpawnOptions {
   readonly log: Logger;
   readonly workerEntry: { readonly node: string; readonly python: string };
   readonly onExit: (worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null) => void;
-  readonly onRecycleRequest: (worker: WorkerProcess) => void;
 }
 
 /** How long a process may take to start and run its preloads before it counts as failed. */
@@ -95,7 +94,6 @@ export class WorkerProcess {
       this.#pending.clear();
       options.onExit(this, code, signal);
     });
-    this.#child.on('message', (message: WorkerMessage) => { if (message.type === 'recycle-request') options.onRecycleRequest(this); });
     this.#log.info({ code: 'SA_EVT_WORKER_SPAWN', runtime: options.runtime }, 'worker spawned');
     this.#send({
       type: 'init', processGroup: settings.name, slot: this.slot, socketDir: options.socketDir, threads: settings.threads,
@@ -185,8 +183,6 @@ export class WorkerProcess {
         logWorkerMessage(this.#log, message);
         return;
       }
-      case 'recycle-request':
-        return;
       default:
         assertNever(message);
     }

@@ -30,7 +30,8 @@ export type LostAnswer = () => Promise<'SA_ERR_SCRIPT_CRASHED' | 'SA_ERR_POOL_UN
 /** Request headers never forwarded: hop-by-hop, proxy credentials, and Expect (we answer 100-continue). */
 const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
   'proxy-authorization', 'proxy-authenticate', 'expect', 'content-length', JOB_HEADER]);
-const MAX_HEAD_BYTES = 64 * 1024;
+/** The largest head either side of a hop reads (the CPython worker keeps a copy: wsgi_host/protocol.py). */
+export const MAX_HEAD_BYTES = 64 * 1024;
 const CRLF = Buffer.from('\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
