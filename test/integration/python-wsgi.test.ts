@@ -44,17 +44,18 @@ test('a .wsgi script in the global process group runs in a companion Python proc
   t.not(Number(res.body), process.pid);
 });
 
-test('Python errors: missing callable 404, import error 500 without traceback, non-iterable 500 (SA_ERR_SCRIPT_FAILED)', async (t) => {
+test('Python errors: missing callable 404, import error 500 without traceback, non-iterable or CR/LF in a header 500 (SA_ERR_SCRIPT_FAILED)', async (t) => {
   if (!anyPython) { t.fail('no python3'); return; }
   const dir = tempDir(t);
   writeTree(dir, {
     'nocall.wsgi': pythonApp('no-callable'),
     'importerr.wsgi': pythonApp('import-error'),
     'noniter.wsgi': pythonApp('non-iterable'),
+    'inject.wsgi': pythonApp('header-injection'),
   });
   const proxy = await startProxy(t, { plugins: { scriptalias: { python: anyPython,
     processGroups: { py: { runtime: 'python', python: anyPython } },
-    scriptAlias: ['/nocall nocall.wsgi process-group=py', '/importerr importerr.wsgi process-group=py', '/noniter noniter.wsgi process-group=py'] } } }, dir);
+    scriptAlias: ['/nocall nocall.wsgi process-group=py', '/importerr importerr.wsgi process-group=py', '/noniter noniter.wsgi process-group=py', '/inject inject.wsgi process-group=py'] } } }, dir);
   const nocall = await request(proxy.url, '/nocall');
   t.is(nocall.status, 404);
   t.regex(nocall.body, /SA_ERR_SCRIPT_NO_CALLABLE/);
@@ -68,6 +69,10 @@ test('Python errors: missing callable 404, import error 500 without traceback, n
   const noniter = await request(proxy.url, '/noniter');
   t.is(noniter.status, 500);
   t.regex(noniter.body, /SA_ERR_SCRIPT_FAILED/);
+  const inject = await request(proxy.url, '/inject');
+  t.is(inject.status, 500, 'a line break in a header value is refused, never passed on');
+  t.regex(inject.body, /SA_ERR_SCRIPT_FAILED/);
+  t.is(inject.headers['x-injected'], undefined);
 });
 
 test('Python: a 100 MiB upload streams through wsgi.input and a 100 MiB file goes out through wsgi.file_wrapper', async (t) => {

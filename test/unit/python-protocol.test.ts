@@ -1,5 +1,5 @@
 // The CPython worker's copies of constants it shares with the TypeScript side (wsgi_host/protocol.py)
-// equal the originals: control message types, the job header, the head limit, the reload check
+// equal the originals: control message types, the compact head's private keys, the head limit, the reload check
 // interval, the codes it emits (each in the catalogue, with the catalogue's status) and its reason
 // phrases. Python prints its module as JSON; nothing is parsed out of source text.
 import test from 'ava';
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { PROCESS_MESSAGE_TYPES } from '../../src/protocol/messages.js';
 import { MAX_HEAD_BYTES } from '../../src/protocol/http-bridge.js';
 import { STAT_INTERVAL_MS } from '../../src/script/load-script.js';
-import { JOB_HEADER } from '../../src/constants.js';
+import { PRIVATE_KEYS } from '../../src/protocol/wsgi-head.js';
 import { ERROR_CATALOGUE, WARNING_CATALOGUE, EVENT_CATALOGUE, type CatalogueEntry } from '../../src/errors.js';
 import { findPython } from '../helpers/python.js';
 import { repoRoot } from '../helpers/paths.js';
@@ -30,8 +30,8 @@ const py = pythonConstants();
 const catalogue = new Map<string, CatalogueEntry>(
   [ERROR_CATALOGUE, WARNING_CATALOGUE, EVENT_CATALOGUE].flatMap((c) => Object.entries(c) as [string, CatalogueEntry][]));
 
-test('job header, head limit and reload check interval match', (t) => {
-  t.is(py.JOB_HEADER, JOB_HEADER);
+test('private environ keys of the compact head, head limit and reload check interval match', (t) => {
+  t.deepEqual([py.REQUEST_ID_KEY, py.CHUNKED_KEY, py.DROPPED_KEY], [PRIVATE_KEYS.requestId, PRIVATE_KEYS.chunked, PRIVATE_KEYS.dropped]);
   t.is(py.MAX_HEAD_BYTES, MAX_HEAD_BYTES);
   t.is(py.RELOAD_CHECK_MS, STAT_INTERVAL_MS);
 });

@@ -1,10 +1,12 @@
 """Constants this worker shares with the TypeScript side. Each has a twin there, named in its comment;
 test/unit/python-protocol.test.ts prints this module as JSON and compares, so neither drifts unseen."""
 
-# src/constants.ts JOB_HEADER: the request header that carries the ScriptJob (JSON).
-JOB_HEADER = 'x-scriptalias-job'
 # src/protocol/http-bridge.ts MAX_HEAD_BYTES: the largest head either side of the hop reads.
 MAX_HEAD_BYTES = 65536
+# src/protocol/wsgi-head.ts PRIVATE_KEYS: environ entries of the request head the worker removes.
+REQUEST_ID_KEY = 'scriptalias.request_id'
+CHUNKED_KEY = 'scriptalias.chunked'
+DROPPED_KEY = 'scriptalias.dropped'
 # src/script/load-script.ts STAT_INTERVAL_MS: a script file is stat'ed at most this often.
 RELOAD_CHECK_MS = 100
 

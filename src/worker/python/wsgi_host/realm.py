@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 
-from wsgi_host.request import BAD_REQUEST_ANSWER, BadRequest, read_head
+from wsgi_host.request import BAD_REQUEST_ANSWER, BadRequest, read_environ
 from wsgi_host.wsgi import WsgiHost
 
 KEEP_WAIT_S = 0.001  # how long a request thread waits for the next request on its connection
@@ -110,15 +110,13 @@ class Realm:
 
     def _serve_one(self, conn, rfile):
         try:
-            head = read_head(rfile)
+            environ = read_environ(rfile)
         except BadRequest:
             conn.sendall(BAD_REQUEST_ANSWER)
             return False
-        if head is None:
+        if environ is None:
             return False
-        method, target, version, headers = head
-        keep_alive = version == 'HTTP/1.1' and not any(n == 'connection' and v.lower() == 'close' for n, v in headers)
-        return self.host.handle(conn, rfile, method, target, headers) and keep_alive
+        return self.host.handle(conn, rfile, environ)
 
     # -- lifecycle ------------------------------------------------------------------------
 

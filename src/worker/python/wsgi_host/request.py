@@ -1,54 +1,48 @@
-"""A request off a realm's socket: its HTTP/1.1 head (the proxy's hop, never a client directly) and
-its body as wsgi.input, streamed (Content-Length or chunked), never buffered whole."""
+"""A request off a realm's socket: its compact head (src/protocol/wsgi-head.ts: u32 LE length, then the
+WSGI environ's string entries, NUL-separated, built by the proxy) and its body as wsgi.input, streamed
+(Content-Length or chunked), never buffered whole."""
 from wsgi_host.protocol import MAX_HEAD_BYTES
-
-BAD_REQUEST_ANSWER = b'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'
 
 
 class BadRequest(Exception):
     pass
 
 
-def read_head(rfile):
-    """(method, target, version, headers) of the next request; None at end of stream. Headers are
-    (lower-case name, value) pairs in order. Raises BadRequest for a head too large or malformed."""
-    # The proxy writes a request head in one piece: usually it is all in the read buffer, and one
-    # read + split replaces a readline per header line.
-    buffered = rfile.peek(MAX_HEAD_BYTES)
-    if not buffered:
+def frame(fields):
+    """Fields (latin-1 str) joined by NUL behind their u32 LE byte length: the compact head's form.
+    ValueError when a field holds a NUL (the pairs would shift) or a line break (header injection, as
+    mod_wsgi refuses it): an application's status or headers never need one."""
+    text = '\0'.join(fields)
+    if text.count('\0') != len(fields) - 1 or '\n' in text or '\r' in text:
+        raise ValueError('PEP 3333: a status or header holds a NUL or line break')
+    data = text.encode('latin-1')
+    return len(data).to_bytes(4, 'little') + data
+
+
+BAD_REQUEST_ANSWER = frame(['400 Bad Request', 'Content-Length', '0', 'Connection', 'close'])
+
+
+def read_environ(rfile):
+    """The environ strings of the next request (a new dict); None at end of stream. An empty head gives
+    an empty dict, which the caller refuses. Raises BadRequest for a head too large or cut short."""
+    size = rfile.read(4)
+    if not size:
         return None
-    end = buffered.find(b'\r\n\r\n', 0, MAX_HEAD_BYTES)
-    if end >= 0:
-        lines = rfile.read(end + 4)[:end].decode('latin-1').split('\r\n')
-    else:
-        lines = _read_head_lines(rfile)
-        if lines is None:
-            raise BadRequest('request head too large')
-        if not lines:
-            return None
-    try:
-        method, target, version = lines[0].split(' ', 2)
-    except ValueError:
-        raise BadRequest('bad request line')
-    headers = []
-    for hline in lines[1:]:
-        name, _, value = hline.partition(':')
-        headers.append((name.strip().lower(), value.strip()))
-    return method, target, version, headers
-
-
-def _read_head_lines(rfile):
-    """A head that came in pieces: line by line. [] at end of stream, None when too large."""
-    lines = []
-    size = 0
-    while True:
-        line = rfile.readline(MAX_HEAD_BYTES + 1)
-        size += len(line)
-        if size > MAX_HEAD_BYTES:
-            return None
-        if line in (b'\r\n', b'\n', b''):
-            return lines if line or not lines else []
-        lines.append(line.decode('latin-1').rstrip('\r\n'))
+    if len(size) < 4:
+        raise BadRequest('truncated head')
+    n = int.from_bytes(size, 'little')
+    if n > MAX_HEAD_BYTES:
+        raise BadRequest('request head too large')
+    if n == 0:
+        return {}
+    data = rfile.read(n)
+    if len(data) < n:
+        raise BadRequest('truncated head')
+    fields = data.decode('utf-8').split('\0')
+    if len(fields) % 2:
+        raise BadRequest('odd number of head fields')
+    it = iter(fields)
+    return dict(zip(it, it))
 
 
 class Input:

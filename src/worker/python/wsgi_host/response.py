@@ -1,8 +1,11 @@
 """The answer on a realm's socket: PEP 3333's start_response and write, wsgi.file_wrapper (sent
-with os.sendfile when it can), and the short error answers this worker decides itself."""
+with os.sendfile when it can), and the short error answers this worker decides itself. The head goes
+back compact (status, then header name/value pairs, NUL-separated: request.frame); the body in
+HTTP/1.1 framing (Content-Length or chunked), which the proxy passes through."""
 import os
 
 from wsgi_host.protocol import REASONS
+from wsgi_host.request import frame
 
 HOP_BY_HOP = {'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection'}
 
@@ -62,7 +65,7 @@ class Response:
     def _head(self):
         if self.status is None:
             raise AssertionError('PEP 3333: the application sent body data before calling start_response')
-        lines = ['HTTP/1.1 ' + self.status]
+        fields = [self.status]
         for name, value in self.headers:
             lower = name.lower()
             if lower in HOP_BY_HOP:
@@ -72,14 +75,16 @@ class Response:
                     self.length = int(value)
                 except ValueError:
                     pass
-            lines.append('%s: %s' % (name, value))
+            fields.append(name)
+            fields.append(value)
         code = self.status[:3]
         no_body = self.head_only or code in ('204', '304') or code.startswith('1')
         if self.length is None and not no_body:
             self.chunked = True
-            lines.append('Transfer-Encoding: chunked')
+            fields.append('Transfer-Encoding')
+            fields.append('chunked')
         self.no_body = no_body
-        return ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1')
+        return frame(fields)
 
     def write(self, data):
         if not isinstance(data, (bytes, bytearray)):
@@ -124,8 +129,9 @@ class Response:
 
     def send_error(self, status, code, req_id):
         """The shape of src/http-error.ts sendError: a short text with the code, never a traceback."""
-        payload = ('%d %s\ncode: %s\nrequest: %s\n' % (status, REASONS.get(status, 'Error'), code, req_id)).encode()
-        head = 'HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n\r\n' % (
-            status, REASONS.get(status, 'Error'), len(payload))
-        self.sock.sendall(head.encode('latin-1') + (b'' if self.head_only else payload))
+        reason = REASONS.get(status, 'Error')
+        payload = ('%d %s\ncode: %s\nrequest: %s\n' % (status, reason, code, req_id)).encode()
+        head = frame(['%d %s' % (status, reason), 'Content-Type', 'text/plain; charset=utf-8',
+                      'Content-Length', str(len(payload))])
+        self.sock.sendall(head + (b'' if self.head_only else payload))
         self.sent = True

@@ -1,12 +1,13 @@
-"""One request through a WSGI application (PEP 3333): the job header checked, the script found in
-the cache, the environ built, the application called and its iterable sent and closed."""
-import json
+"""One request through a WSGI application (PEP 3333): the proxy's environ checked (script, callable,
+this realm's application group), the script found in the cache, the environ completed, the application
+called and its iterable sent and closed."""
 import traceback
 
 from wsgi_host.channel import log_message
-from wsgi_host.protocol import (HEADERS_DROPPED, JOB_HEADER, SCRIPT_FAILED, WORKER_PROTOCOL, WSGI_ERRORS)
+from wsgi_host.protocol import (CHUNKED_KEY, DROPPED_KEY, HEADERS_DROPPED, REQUEST_ID_KEY, SCRIPT_FAILED, WORKER_PROTOCOL,
+                                WSGI_ERRORS)
 from wsgi_host.request import BAD_REQUEST_ANSWER, BadRequest, Input
-from wsgi_host.response import HOP_BY_HOP, FileWrapper, Response
+from wsgi_host.response import FileWrapper, Response
 from wsgi_host.scripts import ScriptCache, ScriptError
 
 
@@ -42,41 +43,41 @@ class WsgiHost:
         self.cache = ScriptCache()
         self.errors = ErrorsStream(sink, app_group)
 
-    def handle(self, conn, rfile, method, target, headers):
-        """Answers one request; False when the connection cannot carry another one."""
-        header_map = {}
-        for name, value in headers:
-            header_map[name] = header_map[name] + ', ' + value if name in header_map else value
-        length = header_map.get('content-length')
-        chunked = 'chunked' in header_map.get('transfer-encoding', '').lower()
+    def handle(self, conn, rfile, environ):
+        """Answers one request whose head gave `environ` (strings only, from the proxy); False when the
+        connection cannot carry another one."""
+        pop = environ.pop
+        req_id = pop(REQUEST_ID_KEY, '')
+        chunked = pop(CHUNKED_KEY, None) is not None
+        dropped = pop(DROPPED_KEY, None)
+        length = environ.get('CONTENT_LENGTH')
         try:
             body = Input(rfile, int(length) if length is not None and not chunked else None, chunked)
         except ValueError:
             conn.sendall(BAD_REQUEST_ANSWER)
             return False
-        res = Response(conn, method == 'HEAD')
-        raw_job = header_map.get(JOB_HEADER)
-        try:
-            job = json.loads(raw_job) if raw_job else None
-        except (ValueError, TypeError):
-            job = None
-        if job is None or job.get('applicationGroup') != self.app_group:
+        res = Response(conn, environ.get('REQUEST_METHOD') == 'HEAD')
+        script = environ.get('SCRIPT_FILENAME')
+        callable_name = environ.get('mod_wsgi.callable_object')
+        if script is None or callable_name is None or environ.get('mod_wsgi.application_group') != self.app_group:
             log_message(self.sink, 'error', 'refused a request without a valid job for this application group',
                         code=WORKER_PROTOCOL, appGroup=self.app_group)
             res.send_error(500, WORKER_PROTOCOL, 'unknown')
             body.drain()
             return True
-        req_id = job.get('reqId', '')
         try:
-            app = self.cache.get(job['script'], job['callable'], job.get('reloading', True))
+            app = self.cache.get(script, callable_name, environ.get('mod_wsgi.script_reloading') == '1')
         except ScriptError as err:
             level = 'error' if err.status >= 500 else 'info'
             log_message(self.sink, level, 'script failed to load' if err.status >= 500 else 'script refused',
-                        code=err.code, script=job['script'], reqId=req_id, appGroup=self.app_group, err=str(err))
+                        code=err.code, script=script, reqId=req_id, appGroup=self.app_group, err=str(err))
             res.send_error(err.status, err.code, req_id)
             body.drain()
             return True
-        environ = self.environ(job, method, target, header_map, body)
+        if dropped is not None:
+            log_message(self.sink, 'debug', 'header names with _ dropped', code=HEADERS_DROPPED,
+                        reqId=req_id, appGroup=self.app_group, dropped=int(dropped))
+        self.complete(environ, body)
         result = None
         try:
             result = app(environ, res.start_response)
@@ -94,7 +95,7 @@ class WsgiHost:
         except (BrokenPipeError, ConnectionResetError):
             return False  # the client went away; close() still runs below
         except Exception:
-            log_message(self.sink, 'error', 'script failed', code=SCRIPT_FAILED, script=job['script'],
+            log_message(self.sink, 'error', 'script failed', code=SCRIPT_FAILED, script=script,
                         reqId=req_id, appGroup=self.app_group, err=traceback.format_exc())
             if res.sent:
                 return False  # headers are out: cut the connection so the client sees a broken answer
@@ -106,66 +107,23 @@ class WsgiHost:
                     close()
                 except Exception:
                     log_message(self.sink, 'error', 'close() of the response iterable failed', code=SCRIPT_FAILED,
-                                script=job['script'], reqId=req_id, err=traceback.format_exc())
+                                script=script, reqId=req_id, err=traceback.format_exc())
         try:
             body.drain()
         except BadRequest:
             return False
         return True
 
-    def environ(self, job, method, target, header_map, body):
-        q = target.find('?')
-        environ = {
-            'REQUEST_METHOD': method,
-            'SCRIPT_NAME': job['scriptName'],
-            'PATH_INFO': job['pathInfo'],
-            'QUERY_STRING': job.get('queryString', target[q + 1:] if q >= 0 else ''),
-            'REQUEST_URI': target,
-            'SCRIPT_FILENAME': job['script'],
-            'SERVER_NAME': job.get('serverName') or 'localhost',
-            'SERVER_PORT': str(job.get('serverPort', '')),
-            'SERVER_PROTOCOL': 'HTTP/' + str(job.get('httpVersion') or '1.1'),
-            'SERVER_SOFTWARE': 'redbird-scriptalias',
-            'GATEWAY_INTERFACE': 'CGI/1.1',
-            'REMOTE_ADDR': job.get('remoteAddr', ''),
-            'REMOTE_PORT': str(job.get('remotePort', '')),
-            'wsgi.version': (1, 0),
-            'wsgi.url_scheme': job.get('urlScheme', 'http'),
-            'wsgi.input': body,
-            'wsgi.input_terminated': True,
-            'wsgi.errors': self.errors,
-            'wsgi.multithread': bool(job.get('multithread')),
-            'wsgi.multiprocess': bool(job.get('multiprocess')),
-            'wsgi.run_once': bool(job.get('runOnce')),
-            'wsgi.file_wrapper': FileWrapper,
-            'mod_wsgi.process_group': job.get('processGroup', ''),
-            'mod_wsgi.application_group': job.get('applicationGroup', ''),
-            'mod_wsgi.callable_object': job['callable'],
-            'mod_wsgi.script_name': job['scriptName'],
-            'mod_wsgi.path_info': job['pathInfo'],
-            'mod_wsgi.script_reloading': '1' if job.get('reloading', True) else '0',
-            'mod_wsgi.version': (4, 9, 4),
-        }
-        if environ['wsgi.url_scheme'] == 'https':
-            environ['HTTPS'] = '1'  # as mod_wsgi passes mod_ssl's flag on
-        dropped = 0
-        for name, value in header_map.items():
-            if '_' in name:
-                # X_Forwarded_For would become HTTP_X_FORWARDED_FOR too: never let a client spoof a CGI
-                # name a front proxy sets (Apache 2.4 and gunicorn drop these names as well).
-                dropped += 1
-                continue
-            if name == JOB_HEADER or name in HOP_BY_HOP or name == 'proxy-authorization':
-                continue
-            if name == 'authorization' and not job.get('passAuthorization'):
-                continue
-            if name == 'content-type':
-                environ['CONTENT_TYPE'] = value
-            elif name == 'content-length':
-                environ['CONTENT_LENGTH'] = value
-            else:
-                environ['HTTP_' + name.upper().replace('-', '_')] = value
-        if dropped:
-            log_message(self.sink, 'debug', 'header names with _ dropped', code=HEADERS_DROPPED,
-                        reqId=job.get('reqId'), appGroup=self.app_group, dropped=dropped)
-        return environ
+    def complete(self, environ, body):
+        """Adds what only this side can give to the proxy's environ strings: PEP 3333's objects and flags."""
+        environ['SERVER_SOFTWARE'] = 'redbird-scriptalias'
+        environ['GATEWAY_INTERFACE'] = 'CGI/1.1'
+        environ['wsgi.version'] = (1, 0)
+        environ['wsgi.input'] = body
+        environ['wsgi.input_terminated'] = True
+        environ['wsgi.errors'] = self.errors
+        environ['wsgi.multithread'] = environ.get('wsgi.multithread') == '1'
+        environ['wsgi.multiprocess'] = environ.get('wsgi.multiprocess') == '1'
+        environ['wsgi.run_once'] = environ.get('wsgi.run_once') == '1'
+        environ['wsgi.file_wrapper'] = FileWrapper
+        environ['mod_wsgi.version'] = (4, 9, 4)
