@@ -182,7 +182,7 @@ class Exchange {
   }
 
   /**
-   * Writes the answer's status and headers to the client. `status` is "200 OK"; the headers are
+   * Writes the answer's status and headers to the client. `statusLine` is "200 OK"; the headers are
    * fields[from…] as "Name: value" lines (step 1) or as name, value pairs (step 2).
    */
   #startAnswer(statusLine: string, fields: readonly string[], from: number, step: 1 | 2): boolean {
