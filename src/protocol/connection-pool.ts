@@ -11,8 +11,13 @@ import type { Duplex } from 'node:stream';
 import { MuxSession } from './mux.js';
 import { socketTransport, type MuxTransport } from './mux-transport.js';
 
+/** How a request and its answer head cross the hop: HTTP/1.1 text (JS realms) or the compact WSGI
+ *  head of wsgi-head.ts (the CPython worker: an environ it need not build, a head it need not parse). */
+export type HeadForm = 'http1' | 'wsgi';
+
 export interface StreamPool {
   readonly socketPath: string;
+  readonly headForm: HeadForm;
   /** An idle stream, or a new one (already connecting: writes are queued until it is up). The caller
    *  keeps an 'error' listener on it for as long as the stream lives, also while it is idle. */
   acquire(): Duplex;
@@ -23,6 +28,7 @@ export interface StreamPool {
 }
 
 abstract class IdleStreams implements StreamPool {
+  abstract readonly headForm: HeadForm;
   readonly socketPath: string;
   readonly #idle: Duplex[] = [];
   protected closed = false;
@@ -57,7 +63,9 @@ abstract class IdleStreams implements StreamPool {
   }
 }
 
+/** One connection per stream: the CPython worker's realms, which speak the compact WSGI head. */
 export class SocketPool extends IdleStreams {
+  readonly headForm: HeadForm = 'wsgi';
   readonly #all = new Set<net.Socket>();
 
   protected create(): Duplex {
@@ -75,6 +83,7 @@ export class SocketPool extends IdleStreams {
 }
 
 export class MuxPool extends IdleStreams {
+  readonly headForm: HeadForm = 'http1';
   #session: MuxSession | null = null;
   readonly #connect: () => MuxTransport;
 

@@ -14,6 +14,7 @@ import { sendError } from '../http-error.js';
 import { errObject, type Logger } from '../log.js';
 import type { StreamPool } from './connection-pool.js';
 import { clientGone, isHttp2, http2HasBody, writeHttp2Head } from './h2.js';
+import { encodeWsgiHead, decodeWsgiAnswerHead } from './wsgi-head.js';
 
 export interface ForwardTarget {
   readonly pool: StreamPool;
@@ -30,7 +31,8 @@ export type LostAnswer = () => Promise<'SA_ERR_SCRIPT_CRASHED' | 'SA_ERR_POOL_UN
 /** Request headers never forwarded: hop-by-hop, proxy credentials, and Expect (we answer 100-continue). */
 const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
   'proxy-authorization', 'proxy-authenticate', 'expect', 'content-length', JOB_HEADER]);
-const MAX_HEAD_BYTES = 64 * 1024;
+/** The largest head either side of a hop reads (the CPython worker keeps a copy: wsgi_host/protocol.py). */
+export const MAX_HEAD_BYTES = 64 * 1024;
 const CRLF = Buffer.from('\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
@@ -101,21 +103,31 @@ class Exchange {
   #sendRequest(): void {
     const req = this.#req;
     const raw = req.rawHeaders;
-    let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
-    for (let i = 0; i < raw.length; i += 2) {
-      const lower = raw[i]!.toLowerCase();
-      // h2 pseudo-headers (:method, :path, :authority → Host already) are not HTTP/1.1 headers.
-      if (lower.charCodeAt(0) === 58 /* : */) continue;
-      if (DROP_REQUEST.has(lower) || (lower === 'authorization' && !this.#job.passAuthorization)) continue;
-      head += `${raw[i]}: ${raw[i + 1]}\r\n`;
-    }
     const length = req.headers['content-length'];
     const chunked = length === undefined && (this.#h2 ? http2HasBody(req) : req.headers['transfer-encoding'] !== undefined);
-    if (length !== undefined) head += `content-length: ${length}\r\n`;
-    else if (chunked) head += 'transfer-encoding: chunked\r\n';
-    head += `${JOB_HEADER}: ${encodeJob(this.#job)}\r\n\r\n`;
     const socket = this.#socket;
-    socket.write(head, 'latin1');
+    if (this.#pool.headForm === 'wsgi') {
+      const forwarded: string[] = [];
+      for (let i = 0; i < raw.length; i += 2) {
+        const lower = raw[i]!.toLowerCase();
+        if (lower.charCodeAt(0) === 58 /* : */ || DROP_REQUEST.has(lower)) continue;
+        forwarded.push(raw[i]!, raw[i + 1]!);
+      }
+      socket.write(encodeWsgiHead(req, this.#job, forwarded, length, chunked));
+    } else {
+      let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
+      for (let i = 0; i < raw.length; i += 2) {
+        const lower = raw[i]!.toLowerCase();
+        // h2 pseudo-headers (:method, :path, :authority → Host already) are not HTTP/1.1 headers.
+        if (lower.charCodeAt(0) === 58 /* : */) continue;
+        if (DROP_REQUEST.has(lower) || (lower === 'authorization' && !this.#job.passAuthorization)) continue;
+        head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+      }
+      if (length !== undefined) head += `content-length: ${length}\r\n`;
+      else if (chunked) head += 'transfer-encoding: chunked\r\n';
+      head += `${JOB_HEADER}: ${encodeJob(this.#job)}\r\n\r\n`;
+      socket.write(head, 'latin1');
+    }
     if ((length === undefined || length === '0') && !chunked) {
       this.#requestSent = true;
       return;
@@ -148,36 +160,61 @@ class Exchange {
     let data: Buffer = chunk;
     if (this.#state === 'head') {
       const buffered: Buffer = this.#head ? Buffer.concat([this.#head, chunk]) : chunk;
-      const end = buffered.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (buffered.length > MAX_HEAD_BYTES) this.#fail('answer head too large');
-        else this.#head = buffered;
-        return;
+      let started: boolean;
+      let rest: number;
+      if (this.#pool.headForm === 'wsgi') {
+        // u32 LE length, then the status line and header pairs, NUL-separated (wsgi-head.ts).
+        const size = buffered.length >= 4 ? buffered.readUInt32LE(0) : 0;
+        if (size > MAX_HEAD_BYTES) { this.#fail('answer head too large'); return; }
+        if (buffered.length < 4 || buffered.length < 4 + size) { this.#head = buffered; return; }
+        rest = 4 + size;
+        const fields = decodeWsgiAnswerHead(buffered, 4, rest);
+        started = this.#startAnswer(fields[0]!, fields, 1, 2);
+      } else {
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) {
+          if (buffered.length > MAX_HEAD_BYTES) this.#fail('answer head too large');
+          else this.#head = buffered;
+          return;
+        }
+        rest = end + 4;
+        const lines = buffered.toString('latin1', 0, end).split('\r\n');
+        // "HTTP/1.1 200 OK" → "200 OK"; header lines split at their colon below.
+        started = this.#startAnswer(lines[0]!.slice(9), lines, 1, 1);
       }
       this.#head = null;
-      if (!this.#startAnswer(buffered.toString('latin1', 0, end))) return;
-      data = buffered.subarray(end + 4);
+      if (!started) return;
+      data = buffered.subarray(rest);
     }
     this.#body(data);
   }
 
-  /** Parses the status line and headers and writes them to the client. */
-  #startAnswer(text: string): boolean {
-    const lines = text.split('\r\n');
-    const status = Number(lines[0]!.slice(9, 12));
+  /**
+   * Writes the answer's status and headers to the client. `statusLine` is "200 OK"; the headers are
+   * fields[from…] as "Name: value" lines (step 1) or as name, value pairs (step 2).
+   */
+  #startAnswer(statusLine: string, fields: readonly string[], from: number, step: 1 | 2): boolean {
+    const status = Number(statusLine.slice(0, 3));
     if (!(status >= 200 && status < 600)) {
-      this.#fail(`bad status line from worker: ${lines[0]}`);
+      this.#fail(`bad status line from worker: ${statusLine}`);
       return false;
     }
     const headers: string[] = [];
     let length = -1;
     let chunked = false;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) continue;
-      const name = line.slice(0, colon);
-      const value = line.slice(colon + 1).trim();
+    for (let i = from; i < fields.length; i += step) {
+      let name: string;
+      let value: string;
+      if (step === 2) {
+        name = fields[i]!;
+        value = (fields[i + 1] ?? '').trim();
+      } else {
+        const line = fields[i]!;
+        const colon = line.indexOf(':');
+        if (colon <= 0) continue;
+        name = line.slice(0, colon);
+        value = line.slice(colon + 1).trim();
+      }
       const lower = name.toLowerCase();
       if (lower === 'content-length') length = Number(value);
       else if (lower === 'transfer-encoding') { chunked = /chunked/i.test(value); continue; }
@@ -187,7 +224,7 @@ class Exchange {
     }
     const res = this.#res;
     if (this.#h2) writeHttp2Head(res, status, headers);
-    else res.writeHead(status, lines[0]!.slice(13), headers);
+    else res.writeHead(status, statusLine.slice(4), headers);
     if (this.#req.method === 'HEAD' || status === 204 || status === 304) this.#complete();
     else if (chunked) this.#state = 'chunk-size';
     else if (length >= 0) {

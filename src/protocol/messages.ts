@@ -1,8 +1,8 @@
-// Control messages between a pool supervisor and its workers. Requests never travel here: they go
-// over each realm's local HTTP socket (see job.ts). Control travels as JSON objects over the Node IPC
-// channel (child_process 'ipc', serialization 'json'; a Python worker reads/writes one JSON object
-// per line on the fd in NODE_CHANNEL_FD) or a worker_threads port. Every message has a `type`;
-// handlers switch on it exhaustively (see assertNever).
+// Every control message of the project, on both channels: supervisor ↔ worker process (the Node IPC
+// channel: child_process 'ipc', serialization 'json'; a Python worker reads/writes one JSON object per
+// line on the fd in NODE_CHANNEL_FD) and owner ↔ realm thread (a worker_threads port). Requests never
+// travel here: they go over each realm's local socket (see job.ts). Every message has a `type`;
+// handlers switch on it exhaustively (assertNever), so a new type fails to compile until handled.
 import type { SerializedError } from '../errors.js';
 
 /** A script to load into an application group before the process reports ready (preload rule). */
@@ -86,13 +86,29 @@ export interface LogMessage {
   readonly err?: string;               // stack or traceback: logs only, never a response
 }
 
-/** The worker asks to be replaced (its script changed on disk, or a request timed out inside it). */
-export interface RecycleRequestMessage {
-  readonly type: 'recycle-request';
-  readonly reason: 'script-changed' | 'timeout';
+export type WorkerMessage = ReadyMessage | AppGroupReadyMessage | AppGroupFailedMessage | LogMessage;
+
+/**
+ * The `type` of every message on a worker process's channel, each once (a missing or extra key fails
+ * to compile). The CPython worker keeps its own copy (wsgi_host/protocol.py); a unit test compares them.
+ */
+export const PROCESS_MESSAGE_TYPES: { readonly [K in (SupervisorMessage | WorkerMessage)['type']]: K } = {
+  'init': 'init', 'ensure-app-group': 'ensure-app-group', 'shutdown': 'shutdown',
+  'ready': 'ready', 'app-group-ready': 'app-group-ready', 'app-group-failed': 'app-group-failed', 'log': 'log',
+};
+
+// ---- realm thread ↔ its owner (worker/thread-realms.ts, worker/thread-main.ts) ------------------
+
+/** Owner → thread: only a graceful stop; the thread's socket path and preloads come in workerData. */
+export type ThreadControlMessage = ShutdownMessage;
+
+/** The thread has run its preloads and listens on the socket path its owner gave it. */
+export interface ThreadReadyMessage {
+  readonly type: 'ready';
+  readonly preloads: readonly PreloadResult[];
 }
 
-export type WorkerMessage = ReadyMessage | AppGroupReadyMessage | AppGroupFailedMessage | LogMessage | RecycleRequestMessage;
+export type ThreadMessage = ThreadReadyMessage | LogMessage;
 
 export function assertNever(value: never): never {
   throw new Error(`unhandled message: ${JSON.stringify(value)}`);

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import type { PreloadEntry, PreloadResult, LogMessage } from '../protocol/messages.js';
+import type { PreloadEntry, PreloadResult, LogMessage, ThreadControlMessage, ThreadMessage } from '../protocol/messages.js';
+import { assertNever } from '../protocol/messages.js';
 import { ScriptAliasError } from '../errors.js';
 
 const threadEntry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'thread-main.js');
@@ -89,14 +90,20 @@ export function createThreadRealms(options: ThreadRealmsOptions): ThreadRealms {
     let outOfMemory = false;
     const ended = new Promise<ThreadFate>((resolve) => worker.once('exit', () => resolve(outOfMemory ? 'memory' : 'other')));
     const started = new Promise<ThreadRealm>((resolve, reject) => {
-      worker.on('message', (message: { type: 'ready'; preloads?: PreloadResult[] } | LogMessage) => {
-        if (message.type === 'ready') {
-          const realm = { applicationGroup, socketPath, port: channel?.port1 ?? null, threadId: worker.threadId, preloads: message.preloads ?? [] };
-          entry.realm = realm;
-          endOf.set(realm, ended);
-          resolve(realm);
-        } else if (message.type === 'log') {
-          options.onLog(message);
+      worker.on('message', (message: ThreadMessage) => {
+        switch (message.type) {
+          case 'ready': {
+            const realm = { applicationGroup, socketPath, port: channel?.port1 ?? null, threadId: worker.threadId, preloads: message.preloads };
+            entry.realm = realm;
+            endOf.set(realm, ended);
+            resolve(realm);
+            return;
+          }
+          case 'log':
+            options.onLog(message);
+            return;
+          default:
+            assertNever(message);
         }
       });
       worker.once('error', (err) => {
@@ -153,7 +160,8 @@ export function createThreadRealms(options: ThreadRealmsOptions): ThreadRealms {
       closing = true;
       await Promise.all([...entries.values()].map(async (entry) => {
         const exited = new Promise((resolve) => entry.worker.once('exit', resolve));
-        entry.worker.postMessage({ type: 'shutdown', gracefulMs });
+        const shutdown: ThreadControlMessage = { type: 'shutdown', gracefulMs };
+        entry.worker.postMessage(shutdown);
         const force = setTimeout(() => void entry.worker.terminate(), gracefulMs + 1000);
         force.unref();
         await exited;

@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { startProxy, tempDir, writeTree, type TestProxy } from '../helpers/proxy.js';
-import { findPython } from '../helpers/python.js';
+import { findPython, pythonApp } from '../helpers/python.js';
 import { makeCertificate, httpsGet } from '../helpers/tls.js';
 import { waitFor } from '../helpers/events.js';
 import { repoRoot } from '../helpers/paths.js';
@@ -47,19 +47,7 @@ const JS_APP = `module.exports.application = (req, res) => {
   if (req.url.startsWith('/slow')) setTimeout(answer, 5); else answer();
 };
 `;
-const PY_APP = `import json, time
-def application(environ, start_response):
-    if environ['REQUEST_METHOD'] == 'POST':
-        body = environ['wsgi.input'].read()
-        start_response('200 OK', [('Content-Type', 'application/octet-stream'), ('Content-Length', str(len(body)))])
-        return [body]
-    if environ['PATH_INFO'].startswith('/slow'):
-        time.sleep(0.005)
-    body = json.dumps({'httpVersion': environ['SERVER_PROTOCOL'], 'scheme': environ['wsgi.url_scheme'],
-        'host': environ.get('HTTP_HOST'), 'url': environ['PATH_INFO']}).encode()
-    start_response('200 OK', [('Content-Type', 'application/json')])
-    return [body]
-`;
+const PY_APP = pythonApp('h2-echo');
 
 interface H2Proxy {
   readonly proxy: TestProxy;

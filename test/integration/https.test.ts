@@ -7,7 +7,7 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { startProxy, tempDir, writeTree, request } from '../helpers/proxy.js';
-import { findPython } from '../helpers/python.js';
+import { findPython, pythonApp } from '../helpers/python.js';
 import { repoRoot } from '../helpers/paths.js';
 import { makeCertificate, httpsGet } from '../helpers/tls.js';
 import { waitFor } from '../helpers/events.js';
@@ -23,14 +23,7 @@ const JS_REPORTER = `module.exports.application = (req, res) => {
     forwardedProto: req.headers['x-forwarded-proto'] ?? null, realIp: req.headers['x-real-ip'] ?? null }));
 };
 `;
-const PY_REPORTER = `import json
-def application(environ, start_response):
-    body = json.dumps({'urlScheme': environ['wsgi.url_scheme'], 'https': environ.get('HTTPS'),
-        'serverPort': int(environ['SERVER_PORT']), 'remoteAddr': environ['REMOTE_ADDR'],
-        'forwardedProto': environ.get('HTTP_X_FORWARDED_PROTO'), 'realIp': environ.get('HTTP_X_REAL_IP')}).encode()
-    start_response('200 OK', [('Content-Type', 'application/json')])
-    return [body]
-`;
+const PY_REPORTER = pythonApp('https-reporter');
 
 test('every executor and runtime reports https on the TLS listener and http on the plain one; SNI picks the certificate', async (t) => {
   if (!python) { t.fail('no python3'); return; }

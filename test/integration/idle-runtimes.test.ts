@@ -3,10 +3,10 @@
 // runtime found later in a group's folder still gets its pool on first use.
 import test from 'ava';
 import { startProxy, tempDir, writeTree, request } from '../helpers/proxy.js';
-import { findPython } from '../helpers/python.js';
+import { findPython, pythonApp } from '../helpers/python.js';
 
 const python = findPython();
-const PY = 'def application(environ, start_response):\n    start_response("200 OK", [("Content-Type", "text/plain")])\n    return [b"py"]\n';
+const PY = pythonApp('hello');
 const JS = 'module.exports.application = (req, res) => res.end("js");\n';
 
 test('pools start per runtime the aliases need, not per group', async (t) => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { startProxy, tempDir, writeTree, request } from '../helpers/proxy.js';
-import { findPython } from '../helpers/python.js';
+import { findPython, pythonApp } from '../helpers/python.js';
 import { waitFor } from '../helpers/events.js';
 import { silentLogger } from '../../src/log.js';
 import { createInlineExecutor } from '../../src/executor/inline.js';
@@ -137,7 +137,7 @@ for (const kind of ['inline', 'isolate'] as const) {
 test('Python: a graceful stop lets every realm (sub-interpreter application groups too) finish its requests', async (t) => {
   if (!python) { t.fail('no python3'); return; }
   const dir = tempDir(t);
-  writeTree(dir, { 'slow.wsgi': 'import time\ndef application(environ, start_response):\n    time.sleep(0.6)\n    start_response("200 OK", [("Content-Type", "text/plain")])\n    return [("done %s" % environ["mod_wsgi.application_group"]).encode()]\n' });
+  writeTree(dir, { 'slow.wsgi': pythonApp('slow') });
   const proxy = await startProxy(t, { plugins: { scriptalias: {
     python,
     processGroups: { py: { processes: 1, threads: 4, runtime: 'python', python } },

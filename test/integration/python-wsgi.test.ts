@@ -4,22 +4,13 @@
 import test from 'ava';
 import path from 'node:path';
 import { startProxy, tempDir, writeTree, request, json, uploadMiB, downloadBytes } from '../helpers/proxy.js';
-import { findPython } from '../helpers/python.js';
+import { findPython, pythonApp } from '../helpers/python.js';
 import { repoRoot } from '../helpers/paths.js';
 
 const flaskPython = findPython(['flask']);
 const anyPython = findPython();
 
-const validated = `import wsgiref.validate
-
-def _app(environ, start_response):
-    body = ('%s|%s|%s|%s' % (environ['SCRIPT_NAME'], environ['PATH_INFO'], environ['QUERY_STRING'],
-                             environ['mod_wsgi.process_group'])).encode('utf-8')
-    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', str(len(body)))])
-    return [body]
-
-application = wsgiref.validate.validator(_app)
-`;
+const validated = pythonApp('validated');
 
 test('an unmodified Flask app and a wsgiref-validated script answer through a named Python group', async (t) => {
   if (!flaskPython) { t.fail('no python3 with flask (install python3-flask)'); return; }
@@ -46,24 +37,25 @@ test('an unmodified Flask app and a wsgiref-validated script answer through a na
 test('a .wsgi script in the global process group runs in a companion Python process', async (t) => {
   if (!anyPython) { t.fail('no python3'); return; }
   const dir = tempDir(t);
-  writeTree(dir, { 'pid.wsgi': 'import os\ndef application(environ, start_response):\n    start_response("200 OK", [("Content-Type", "text/plain")])\n    return [str(os.getpid()).encode()]\n' });
+  writeTree(dir, { 'pid.wsgi': pythonApp('pid') });
   const proxy = await startProxy(t, { plugins: { scriptalias: { python: anyPython, scriptAlias: [{ url: '/pid', path: 'pid.wsgi' }] } } }, dir);
   const res = await request(proxy.url, '/pid');
   t.is(res.status, 200);
   t.not(Number(res.body), process.pid);
 });
 
-test('Python errors: missing callable 404, import error 500 without traceback, non-iterable 500 (SA_ERR_SCRIPT_FAILED)', async (t) => {
+test('Python errors: missing callable 404, import error 500 without traceback, non-iterable or CR/LF in a header 500 (SA_ERR_SCRIPT_FAILED)', async (t) => {
   if (!anyPython) { t.fail('no python3'); return; }
   const dir = tempDir(t);
   writeTree(dir, {
-    'nocall.wsgi': 'x = 1\n',
-    'importerr.wsgi': 'raise RuntimeError("boom-at-import")\n',
-    'noniter.wsgi': 'def application(environ, start_response):\n    start_response("200 OK", [])\n    return 42\n',
+    'nocall.wsgi': pythonApp('no-callable'),
+    'importerr.wsgi': pythonApp('import-error'),
+    'noniter.wsgi': pythonApp('non-iterable'),
+    'inject.wsgi': pythonApp('header-injection'),
   });
   const proxy = await startProxy(t, { plugins: { scriptalias: { python: anyPython,
     processGroups: { py: { runtime: 'python', python: anyPython } },
-    scriptAlias: ['/nocall nocall.wsgi process-group=py', '/importerr importerr.wsgi process-group=py', '/noniter noniter.wsgi process-group=py'] } } }, dir);
+    scriptAlias: ['/nocall nocall.wsgi process-group=py', '/importerr importerr.wsgi process-group=py', '/noniter noniter.wsgi process-group=py', '/inject inject.wsgi process-group=py'] } } }, dir);
   const nocall = await request(proxy.url, '/nocall');
   t.is(nocall.status, 404);
   t.regex(nocall.body, /SA_ERR_SCRIPT_NO_CALLABLE/);
@@ -77,33 +69,17 @@ test('Python errors: missing callable 404, import error 500 without traceback, n
   const noniter = await request(proxy.url, '/noniter');
   t.is(noniter.status, 500);
   t.regex(noniter.body, /SA_ERR_SCRIPT_FAILED/);
+  const inject = await request(proxy.url, '/inject');
+  t.is(inject.status, 500, 'a line break in a header value is refused, never passed on');
+  t.regex(inject.body, /SA_ERR_SCRIPT_FAILED/);
+  t.is(inject.headers['x-injected'], undefined);
 });
 
 test('Python: a 100 MiB upload streams through wsgi.input and a 100 MiB file goes out through wsgi.file_wrapper', async (t) => {
   if (!anyPython) { t.fail('no python3'); return; }
   const dir = tempDir(t);
   writeTree(dir, {
-    'stream.wsgi': [
-      'import os, resource',
-      'BIG = os.path.join(os.path.dirname(__file__), "big.bin")',
-      'def application(environ, start_response):',
-      '    if environ["PATH_INFO"] == "/upload":',
-      '        n = 0',
-      '        stream = environ["wsgi.input"]',
-      '        while True:',
-      '            chunk = stream.read(65536)',
-      '            if not chunk:',
-      '                break',
-      '            n += len(chunk)',
-      '        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024',
-      '        body = ("%d %d" % (n, rss)).encode()',
-      '        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])',
-      '        return [body]',
-      '    f = open(BIG, "rb")',
-      '    start_response("200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(os.path.getsize(BIG)))])',
-      '    return environ["wsgi.file_wrapper"](f, 65536)',
-      '',
-    ].join('\n'),
+    'stream.wsgi': pythonApp('stream'),
   });
   const big = path.join(dir, 'big.bin');
   const { openSync, ftruncateSync, closeSync } = await import('node:fs');

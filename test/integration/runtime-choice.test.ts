@@ -3,14 +3,10 @@
 // extension-less scripts and its index.html index script run as Python in the global and a named group.
 import test from 'ava';
 import { startProxy, tempDir, writeTree, request } from '../helpers/proxy.js';
-import { findPython } from '../helpers/python.js';
+import { findPython, pythonApp } from '../helpers/python.js';
 
 const python = findPython();
-const PY = `import sys
-def application(environ, start_response):
-    start_response('200 OK', [('Content-Type', 'text/plain')])
-    return [('python %s|%s|%s' % (environ['SCRIPT_NAME'], environ['mod_wsgi.process_group'], sys.version_info[0])).encode()]
-`;
+const PY = pythonApp('runtime-report');
 const JS = 'module.exports.application = (req, res) => res.end(`node ${req.baseUrl}|${req.scriptAlias.processGroup}`);\n';
 
 test('runtime=python runs extension-less and index.html scripts as Python in the global and a named group', async (t) => {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startProxy, tempDir, writeTree, json } from '../helpers/proxy.js';
 import { repoRoot } from '../helpers/paths.js';
+import { pythonApp } from '../helpers/python.js';
 
 const cli = path.join(repoRoot, 'dist', 'plugin', 'cli.js');
 const PYTHON = '/usr/bin/python3'; // Debian's, readable by any user (a pyenv shim under /root is not)
@@ -47,17 +48,7 @@ function application(req, res) {
 module.exports = { application };
 `;
 
-const PY_ID = `import json, os, subprocess
-
-def application(environ, start_response):
-    body = json.dumps({
-        'uid': os.getuid(), 'gid': os.getgid(), 'groups': os.getgroups(),
-        'idU': int(subprocess.check_output(['id', '-u'])), 'idG': [int(g) for g in subprocess.check_output(['id', '-G']).split()],
-        'home': os.environ.get('HOME'), 'user': os.environ.get('USER'), 'pid': os.getpid(),
-    }).encode()
-    start_response('200 OK', [('Content-Type', 'application/json'), ('Content-Length', str(len(body)))])
-    return [body]
-`;
+const PY_ID = pythonApp('unix-id');
 
 interface IdReport { uid: number; gid: number; groups: number[]; idU: number; idG: number[]; home: string; user: string; pid: number }
 

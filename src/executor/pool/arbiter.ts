@@ -1,6 +1,6 @@
 // The arbiter of a named process group (gunicorn's arbiter): owns the worker processes. It spawns
 // them, respawns with back-off, recycles them (maximumRequests, maximumMemory, requestTimeout,
-// inactivityTimeout, restartInterval, a worker's own request), runs their preloads (by starting them)
+// inactivityTimeout, restartInterval), runs their preloads (by starting them)
 // and stops them gracefully. It never sees a request: dispatchers (one per proxy process, see
 // dispatcher.ts) hear "worker ready / draining / gone" with socket paths, and report back what they
 // handed out and what finished. A draining worker stops once every dispatcher released it.
@@ -249,7 +249,6 @@ export class Arbiter implements ArbiterPort {
     const worker = new WorkerProcess({
       settings, runtime, preload, socketDir, slot, log: this.#log, workerEntry,
       onExit: (w, code, signal) => this.#onExit(w, code, signal),
-      onRecycleRequest: (w) => this.#recycle(w, 'requested'),
       onAppGroup: (w, group, socketPath) => this.#emit((l) => l.appGroupReady(w.pid, group, socketPath)),
     });
     this.#workers.push(worker);

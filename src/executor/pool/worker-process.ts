@@ -23,7 +23,6 @@ export interface SpawnOptions {
   readonly log: Logger;
   readonly workerEntry: { readonly node: string; readonly python: string };
   readonly onExit: (worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null) => void;
-  readonly onRecycleRequest: (worker: WorkerProcess) => void;
   /** A new application group's socket (created on a dispatcher's demand). */
   readonly onAppGroup?: (worker: WorkerProcess, applicationGroup: string, socketPath: string) => void;
 }
@@ -92,7 +91,6 @@ export class WorkerProcess {
       this.#pending.clear();
       options.onExit(this, code, signal);
     });
-    this.#child.on('message', (message: WorkerMessage) => { if (message.type === 'recycle-request') options.onRecycleRequest(this); });
     this.#log.info({ code: 'SA_EVT_WORKER_SPAWN', runtime: options.runtime }, 'worker spawned');
     this.#send({
       type: 'init', processGroup: settings.name, slot: this.slot, socketDir: options.socketDir, threads: settings.threads,
@@ -191,8 +189,6 @@ export class WorkerProcess {
         logWorkerMessage(this.#log, message);
         return;
       }
-      case 'recycle-request':
-        return;
       default:
         assertNever(message);
     }
