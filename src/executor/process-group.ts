@@ -242,7 +242,7 @@ export function createProcessGroup(options: ProcessGroupOptions): Executor {
       const p: Pending = { job, req, res, queuedAt: Date.now() };
       // Until a worker takes it (a refused request was served by none).
       const record = recordOf(res);
-      if (record) delete record.workerPid;
+      if (record) record.workerPid = undefined;
       const worker = queue.length === 0 ? pick() : undefined;
       if (worker) {
         dispatch(worker, p);
