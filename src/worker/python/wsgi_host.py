@@ -28,6 +28,8 @@ import time
 import traceback
 import types
 
+import proctitle
+
 try:  # CPython's sub-interpreters (3.8-3.12 name); their absence means process isolation
     import _xxsubinterpreters as _subinterpreters
 except ImportError:
@@ -889,6 +891,7 @@ class Worker:
 
     def on_init(self, message):
         self.init = message
+        proctitle.set_title(message.get('displayName'))
         for directory in reversed(message.get('pythonPath') or []):
             sys.path.insert(0, directory)
         self.main = Realm(self.channel, '', os.path.join(message['socketDir'], 'py-%d.sock' % os.getpid()), message['threads'])
