@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { serve, type RunningProxy } from './serve.js';
 import { loadConfig } from './index.js';
-import { ConfigError, formatIssue, formatWarning, isScriptAliasError, messageWithCauses } from '../src/errors.js';
+import { ConfigError, formatIssue, formatWarning, isScriptAliasError } from '../src/errors.js';
 import { createLogger, type Logger } from '../src/log.js';
 import pretty from 'pino-pretty';
 import type { ReloadReport } from '../src/runtime/runtime.js';
@@ -53,7 +53,7 @@ function printConfigError(err: unknown): number {
     return 2;
   }
   const code = isScriptAliasError(err) ? err.code : (err as NodeJS.ErrnoException).code;
-  process.stderr.write(`scriptalias: ${messageWithCauses(err)}${code ? ` [${code}]` : ''}\n`);
+  process.stderr.write(`scriptalias: ${err instanceof Error ? err.message : String(err)}${code ? ` [${code}]` : ''}\n`);
   return 1;
 }
 
