@@ -1,12 +1,11 @@
 // The access log: one line per request, written when its response ends (finished or aborted).
-// JSON (the fields and layout of a pino line at info; default: to stdout beside the proxy's log) or
-// Apache's Combined Log Format, to stdout or a file that reopen() (SIGUSR1, logrotate's postrotate)
-// opens afresh. Fed by the request record (src/ops/request-record.ts); it never calls back.
+// JSON (the fields and layout of a pino line at info) or Apache's Combined Log Format, to stdout
+// (beside the proxy's own log) or a file that reopen() (SIGUSR1, logrotate's postrotate) opens afresh. Fed by the request record (src/ops/request-record.ts); it never calls back.
 //
 // Cost is the point of this module's shape (bench/README.md "Access log cost"): lines are built by
-// hand (no logger per line), encoded straight into one buffer, and the buffer goes to sonic-boom's
-// async destination every FLUSH_MS or when full: a busy proxy makes a few hundred writes a second
-// instead of one per request (one fs.write through libuv's pool each), and no string is re-encoded.
+// hand (no logger per line), encoded straight into one buffer, and the buffer goes to a sonic-boom
+// destination every FLUSH_MS or when full: a busy proxy makes a few hundred writes a second instead
+// of one per request, and no string is encoded twice.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
 import { destination } from 'pino';
@@ -33,8 +32,11 @@ export class AccessLog implements RequestLine {
 
   private constructor(config: ResolvedAccessLog, log: Logger) {
     this.#config = config;
+    // A file is this log's alone: written in the background. stdout is shared with the proxy's own
+    // log, which writes there synchronously from this thread: so does this one, or a line of the
+    // other could land inside a 64 KiB write that a pipe takes in pieces (the cost measured the same).
     this.#dest = config.path !== null ? destination({ dest: config.path, sync: false, mkdir: true, contentMode: 'buffer' })
-      : destination({ dest: 1, sync: false, contentMode: 'buffer' });
+      : destination({ dest: 1, sync: true, contentMode: 'buffer' });
     const quoted = new Quoted();
     if (config.format === 'combined') {
       this.#format = combinedLine;
