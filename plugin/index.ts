@@ -13,6 +13,7 @@ import { readTimeoutGuard } from './read-timeout.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import { serializeError, ConfigError, formatIssue } from '../src/errors.js';
 import { AccessLog } from '../src/ops/access-log.js';
+import { trackRequest } from '../src/ops/request-record.js';
 import type { ProxyConfig } from '../src/config/schema-types.js';
 
 export { ScriptAliasError, ConfigError, isScriptAliasError, formatIssue, ERROR_CATALOGUE, WARNING_CATALOGUE, EVENT_CATALOGUE } from '../src/errors.js';
@@ -96,7 +97,8 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
   for (const server of options.servers ?? []) guard.watch(server);
   const detach = attachToRedbird(redbird, (req, res) => runtime.handle(req, res), (req, res) => {
     guard.onRequest(req, res);
-    accessLog?.begin(req, res);
+    // One record per request for the access log and the metrics' 'request' event; none when both are off.
+    if (accessLog !== null || runtime.events.listenerCount('request') > 0) trackRequest(req, res, accessLog, runtime.events);
   });
   let unregister = withRoutes ? await registerRoutes(redbird, config.routes) : () => undefined;
   let attached = true;

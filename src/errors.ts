@@ -160,11 +160,28 @@ export interface SerializedError {
   readonly details?: Record<string, unknown>;
 }
 
-export function serializeError(err: unknown): SerializedError {
-  if (isScriptAliasError(err)) {
-    return { code: err.code, message: err.message, ...(err.details ? { details: { ...err.details } } : {}) };
+/**
+ * An error's message followed by its causes' (`cannot load x.js: boom`), as pino's err serializer
+ * writes it. Messages say what failed and leave the why to `cause`, so it is never said twice; a
+ * cause whose text the message already holds is not added again.
+ */
+export function messageWithCauses(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  let message = err.message;
+  const seen = new Set<unknown>([err]);
+  for (let cause = err.cause; cause instanceof Error && !seen.has(cause); cause = cause.cause) {
+    seen.add(cause);
+    if (cause.message !== '' && !message.includes(cause.message)) message += `: ${cause.message}`;
   }
-  const message = err instanceof Error ? err.message : String(err);
+  return message;
+}
+
+/** The wire form keeps the causes' messages: `cause` itself does not cross a boundary. */
+export function serializeError(err: unknown): SerializedError {
+  const message = messageWithCauses(err);
+  if (isScriptAliasError(err)) {
+    return { code: err.code, message, ...(err.details ? { details: { ...err.details } } : {}) };
+  }
   return { code: 'SA_ERR_SCRIPT_FAILED', message };
 }
 

@@ -35,7 +35,6 @@ import type { ForwardedFacts } from '../routing/forwarded.js';
 import type { Logger } from '../log.js';
 import { checkHead, dropUnderscoreHeaders, guardBody, isRefusedConnection, limitsFor, refuse } from './request-limits.js';
 import { RuntimeEvents } from './events.js';
-import type { AliasTable } from '../routing/alias-table.js';
 import { adoptAuthority, isHttp2 } from '../protocol/h2.js';
 import { diffConfigs, type ConfigChanges } from '../config/diff.js';
 
@@ -117,10 +116,9 @@ export class ScriptAliasRuntime {
     const record = recordOf(res);
     if (record) this.#noteFacts(generation, decision, req, record);
     if (decision.kind === 'miss') return false;
-    if (this.events.listenerCount('request') > 0) this.#observe(generation.table, req, res, decision.kind === 'script' ? decision.processGroup : '');
     switch (decision.kind) {
       case 'script':
-        this.#runScript(generation, decision, req, res);
+        this.#runScript(generation, decision, req, res, record);
         return true;
       case 'static':
         serveStatic(req, res, decision.file, (code) => this.#fail(res, code, this.#nextReqId(), decision.file));
@@ -135,26 +133,16 @@ export class ScriptAliasRuntime {
     }
   }
 
-  /** One 'request' event when the answer is finished or cut off. */
-  #observe(table: AliasTable, req: IncomingMessage, res: ServerResponse, group: string): void {
-    const started = performance.now();
-    const vhost = pickContext(table, req.headers.host).serverName; // the same vhost rule as routing
-    let done = false;
-    const report = (): void => {
-      if (done) return;
-      done = true;
-      this.events.emit('request', { vhost, group, code: res.statusCode, seconds: (performance.now() - started) / 1000 });
-    };
-    res.once('finish', report);
-    res.once('close', report);
-  }
-
-  /** What the access log shows of a request: vhost, alias, groups and the client after the trust rules. */
+  /** What the access log and metrics show of a request: vhost, alias and groups (the client is
+   *  noted where the trusted-proxy rules run: #runScript, or here for the other answers). */
   #noteFacts(generation: Generation, decision: RouteDecision, req: IncomingMessage, record: RequestRecord): void {
-    record.vhost = pickContext(generation.table, req.headers.host).serverName;
-    const socket = req.socket as TLSSocket;
-    record.client = generation.forwarding.facts(socket.remoteAddress ?? '', socket.encrypted === true, socket.localPort ?? 0, req.headers).facts.remoteAddr;
-    if (decision.kind !== 'script') return;
+    record.vhost = pickContext(generation.table, req.headers.host).serverName; // the same vhost rule as routing
+    if (decision.kind !== 'script') {
+      if (decision.kind !== 'miss') record.metricsGroup = '';
+      this.#noteClient(generation, req, record);
+      return;
+    }
+    record.metricsGroup = decision.processGroup;
     record.alias = decision.scriptName;
     record.processGroup = decision.processGroup === '' ? '%{GLOBAL}' : decision.processGroup;
     record.applicationGroup = decision.applicationGroup === '' ? '%{GLOBAL}' : decision.applicationGroup;
@@ -162,13 +150,20 @@ export class ScriptAliasRuntime {
     record.workerPid = process.pid;
   }
 
-  #runScript(generation: Generation, target: ScriptTarget, req: IncomingMessage, res: ServerResponse): void {
+  /** The client after the trusted-proxy rules, for answers that do not compute them anyway. */
+  #noteClient(generation: Generation, req: IncomingMessage, record: RequestRecord): void {
+    if (!generation.forwarding.active) return; // the socket's address stands (the access log's fallback)
+    const socket = req.socket as TLSSocket;
+    record.client = generation.forwarding.facts(socket.remoteAddress ?? '', socket.encrypted === true, socket.localPort ?? 0, req.headers).facts.remoteAddr;
+  }
+
+  #runScript(generation: Generation, target: ScriptTarget, req: IncomingMessage, res: ServerResponse, record: RequestRecord | undefined): void {
     const reqId = this.#nextReqId();
-    const record = recordOf(res);
     if (record) record.reqId = reqId;
     const limits = limitsFor(generation.config, target);
     const broken = checkHead(req, limits);
     if (broken !== null) {
+      if (record) this.#noteClient(generation, req, record);
       refuse(req, res, broken.code, reqId, broken.reason, this.#log);
       return;
     }
@@ -184,6 +179,7 @@ export class ScriptAliasRuntime {
     if (generation.forwarding.active) {
       const forwarded = generation.forwarding.facts(socket.remoteAddress ?? '', socket.encrypted === true, socket.localPort ?? 0, req.headers);
       client = forwarded.facts;
+      if (record) record.client = client.remoteAddr;
       for (const name of forwarded.strip) dropHeader(req, name);
       if (client.host !== null) setHeader(req, 'host', client.host);
     } else {

@@ -84,7 +84,8 @@ export function createScriptCache(): ScriptCache {
       try {
         module = await importModule(script, fresh);
       } catch (err) {
-        throw new ScriptAliasError('SA_ERR_SCRIPT_LOAD_FAILED', `cannot load ${script}: ${(err as Error)?.message ?? String(err)}`, { cause: err, details: { script } });
+        // The why is the cause: loggers (pino) append its message, so the message must not hold it too.
+        throw new ScriptAliasError('SA_ERR_SCRIPT_LOAD_FAILED', `cannot load ${script}`, { cause: err, details: { script } });
       }
       const entry: Loaded = { module, ...stamp, listeners: new Map(), checkedAt: Date.now() };
       loaded.set(script, entry);

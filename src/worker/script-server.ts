@@ -13,7 +13,7 @@ import { decodeJob, type ScriptJob } from '../protocol/job.js';
 import { createScriptCache } from '../script/load-script.js';
 import { runScript, type RunCounters } from '../script/run-script.js';
 import { sendError } from '../http-error.js';
-import { serializeError } from '../errors.js';
+import { messageWithCauses, serializeError } from '../errors.js';
 import { JOB_HEADER } from '../constants.js';
 
 export type LogSink = (message: LogMessage) => void;
@@ -30,8 +30,15 @@ export interface ScriptServer {
   served(): number;
 }
 
+/** An error as text for the proxy's log (errObject there takes type and message from the first
+ *  line): that line carries the causes' messages, the stacks follow. */
 function stackOf(err: unknown): string {
-  return err instanceof Error ? `${err.stack ?? err.message}${err.cause instanceof Error ? `\ncaused by: ${err.cause.stack ?? err.cause.message}` : ''}` : String(err);
+  if (!(err instanceof Error)) return String(err);
+  const head = `${err.name}: ${err.message}`;
+  const stack = err.stack ?? head;
+  const frames = stack.startsWith(head) ? stack.slice(head.length) : `\n${stack}`;
+  const cause = err.cause instanceof Error ? `\ncaused by: ${err.cause.stack ?? err.cause.message}` : '';
+  return `${err.name}: ${messageWithCauses(err)}${frames}${cause}`;
 }
 
 /** `socketPath`: where listen() listens; absent for a realm reached only through attach(). */

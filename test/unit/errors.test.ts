@@ -1,7 +1,7 @@
 // The error catalogue stays honest: codes have the documented shape, HTTP statuses are sane, errors
 // survive the wire. The README's table is generated from the catalogue (error-table.test.ts).
 import test from 'ava';
-import { ERROR_CATALOGUE, WARNING_CATALOGUE, EVENT_CATALOGUE, ScriptAliasError, ConfigError, isScriptAliasError, serializeError, reviveError, type ErrorCode } from '../../src/errors.js';
+import { ERROR_CATALOGUE, WARNING_CATALOGUE, EVENT_CATALOGUE, ScriptAliasError, ConfigError, isScriptAliasError, serializeError, reviveError, messageWithCauses, type ErrorCode } from '../../src/errors.js';
 
 const codes = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
 
@@ -39,4 +39,14 @@ test('ConfigError holds every issue (SA_ERR_CONFIG_INVALID)', (t) => {
   ]);
   t.is(err.code, 'SA_ERR_CONFIG_INVALID');
   t.is(err.issues.length, 2);
+});
+
+test('messageWithCauses says each cause once; the wire form keeps the causes (cause itself does not cross)', (t) => {
+  const root = new Error('boom at load');
+  const load = new ScriptAliasError('SA_ERR_SCRIPT_LOAD_FAILED', 'cannot load x.js', { cause: root });
+  t.is(messageWithCauses(load), 'cannot load x.js: boom at load');
+  // A message that already holds its cause's text does not get it again.
+  t.is(messageWithCauses(new Error('start failed: spawn ENOENT', { cause: new Error('spawn ENOENT') })), 'start failed: spawn ENOENT');
+  t.is(messageWithCauses('plain'), 'plain');
+  t.is(serializeError(load).message, 'cannot load x.js: boom at load');
 });

@@ -106,7 +106,7 @@ export class Dispatcher {
     const p: Pending = { job, req, res, queuedAt: Date.now() };
     // Until a worker takes it (a refused request was served by none).
     const record = recordOf(res);
-    if (record) delete record.workerPid;
+    if (record) record.workerPid = undefined;
     const seat = this.#queue.length === 0 ? this.#pick() : undefined;
     if (seat) {
       this.#send(seat, p);

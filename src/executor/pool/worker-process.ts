@@ -74,7 +74,7 @@ export class WorkerProcess {
     let startupTimer: NodeJS.Timeout | undefined;
     this.ready = new Promise<void>((resolve, reject) => {
       this.#child.on('message', (message: WorkerMessage) => this.#onMessage(message, resolve));
-      this.#child.once('error', (err) => reject(new ScriptAliasError('SA_ERR_WORKER_START_FAILED', `cannot start worker: ${err.message}`, { cause: err })));
+      this.#child.once('error', (err) => reject(new ScriptAliasError('SA_ERR_WORKER_START_FAILED', 'cannot start worker', { cause: err })));
       this.#child.once('exit', (code, signal) => {
         if (this.#state === 'starting') reject(new ScriptAliasError('SA_ERR_WORKER_START_FAILED', `worker exited during start (code ${code}, signal ${signal})`));
       });

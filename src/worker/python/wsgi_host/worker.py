@@ -8,6 +8,7 @@ import sys
 import threading
 import traceback
 
+from wsgi_host import proctitle
 from wsgi_host.channel import Channel, log_message
 from wsgi_host.isolation import create_realm, run_realm_child
 from wsgi_host.protocol import (MSG_APP_GROUP_FAILED, MSG_APP_GROUP_READY, MSG_ENSURE_APP_GROUP, MSG_INIT, MSG_READY,
@@ -43,6 +44,7 @@ class Worker:
 
     def on_init(self, message):
         self.init = message
+        proctitle.set_title(message.get('displayName'))
         for directory in reversed(message.get('pythonPath') or []):
             sys.path.insert(0, directory)
         self.main = Realm(self.channel, '', os.path.join(message['socketDir'], 'py-%d.sock' % os.getpid()), message['threads'])
