@@ -2,7 +2,7 @@
 // executor only calls them; src/ops/metrics.ts listens (through the runtime), never the reverse.
 
 /** Why a worker process was replaced. `reload`: its group left the config or changed. */
-export type RestartReason = 'crash' | 'maximumRequests' | 'timeout' | 'memory' | 'reload' | 'restartInterval' | 'inactivityTimeout' | 'requested';
+export type RestartReason = 'crash' | 'maximumRequests' | 'timeout' | 'memory' | 'reload' | 'restartInterval' | 'inactivityTimeout';
 
 export interface ExecutorHooks {
   restart(group: string, reason: RestartReason): void;

@@ -1,4 +1,4 @@
-// Every control message of the project, on both channels: supervisor ↔ worker process (the Node IPC
+// Every control message of the project, on both channels: arbiter ↔ worker process (the Node IPC
 // channel: child_process 'ipc', serialization 'json'; a Python worker reads/writes one JSON object per
 // line on the fd in NODE_CHANNEL_FD) and owner ↔ realm thread (a worker_threads port). Requests never
 // travel here: they go over each realm's local socket (see job.ts). Every message has a `type`;
@@ -12,7 +12,7 @@ export interface PreloadEntry {
   readonly callable: string;
 }
 
-// ---- supervisor → worker ------------------------------------------------------------------
+// ---- arbiter → worker ------------------------------------------------------------------
 
 /** First message to a worker process: who it is and what to preload. */
 export interface InitMessage {
@@ -41,7 +41,7 @@ export interface ShutdownMessage {
 
 export type SupervisorMessage = InitMessage | EnsureAppGroupMessage | ShutdownMessage;
 
-// ---- worker → supervisor ------------------------------------------------------------------
+// ---- worker → arbiter ------------------------------------------------------------------
 
 export interface PreloadResult {
   readonly script: string;
@@ -74,7 +74,7 @@ export interface AppGroupFailedMessage {
   readonly error: SerializedError;
 }
 
-/** A structured log line from a worker; the supervisor adds group and pid and logs it. */
+/** A structured log line from a worker; the arbiter adds group and pid and logs it. */
 export interface LogMessage {
   readonly type: 'log';
   readonly level: 'debug' | 'info' | 'warn' | 'error';

@@ -1,4 +1,4 @@
-// Entry of a Node worker process of a named process group (forked by the supervisor). Control comes
+// Entry of a Node worker process of a named process group (forked by its group's arbiter). Control comes
 // over the IPC channel (protocol/messages.ts): init → main realm (%{GLOBAL}) + preloads → ready;
 // ensure-app-group → a worker-thread realm; shutdown → drain and exit 0. When the channel closes
 // (the proxy died, even by SIGKILL) the process exits at once, so no worker is ever orphaned.

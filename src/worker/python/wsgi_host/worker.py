@@ -102,7 +102,7 @@ def main():
     if fd is None:
         sys.stderr.write('launch.py is started by redbird-scriptalias (it needs the Node IPC channel)\n')
         sys.exit(2)
-    # The supervisor decides when we stop; a terminal's Ctrl-C goes to it.
+    # The arbiter decides when we stop; a terminal's Ctrl-C goes to it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     worker = Worker(Channel(int(fd)))
     for message in worker.channel.messages():
