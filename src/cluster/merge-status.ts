@@ -16,7 +16,7 @@ export interface ClusterStatus extends RuntimeStatus {
 
 export function mergeStatus(
   primary: { readonly generation: number; readonly configFile: string; readonly lastReload: ReloadReport | null },
-  pools: ReadonlyMap<string, { readonly executor: ExecutorStatus }>,
+  pools: ReadonlyMap<string, ExecutorStatus>,
   proxies: readonly ProxyStatus[],
 ): ClusterStatus {
   const executors: Record<string, ExecutorStatus> = {};
@@ -39,7 +39,7 @@ export function mergeStatus(
       add(id, part);
     }
   }
-  for (const [id, { executor }] of pools) {
+  for (const [id, executor] of pools) {
     let inFlight = 0;
     let queued = 0;
     let served = 0;

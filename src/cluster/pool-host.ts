@@ -8,7 +8,7 @@ import path from 'node:path';
 import { rmSync } from 'node:fs';
 import type { ResolvedConfig } from '../config/types.js';
 import type { Executor, ExecutorStatus } from '../executor/executor.js';
-import { Arbiter, type ArbiterListener, type ArbiterStatus } from '../executor/pool/arbiter.js';
+import { Arbiter, type ArbiterListener } from '../executor/pool/arbiter.js';
 import { GroupRegistry } from '../runtime/group-registry.js';
 import { planExecutors, type PlannedExecutor } from '../runtime/plan.js';
 import { poolSocketDir, WORKER_ENTRY } from '../runtime/executor-factory.js';
@@ -167,10 +167,10 @@ export class PoolHost {
     this.#subs.delete(id);
   }
 
-  /** The arbiters of the current generation, by executor id. */
-  status(): Map<string, ArbiterStatus & { readonly executor: ExecutorStatus }> {
-    const out = new Map<string, ArbiterStatus & { readonly executor: ExecutorStatus }>();
-    for (const [id, e] of this.#holds) out.set(id, { ...e.arbiter.status(), executor: e.status() });
+  /** The pools of the current generation as executors, by executor id (one /proc read per process). */
+  status(): Map<string, ExecutorStatus> {
+    const out = new Map<string, ExecutorStatus>();
+    for (const [id, e] of this.#holds) out.set(id, e.status());
     return out;
   }
 

@@ -10,7 +10,8 @@ import type { PlannedExecutor } from '../runtime/plan.js';
 import type { Logger } from '../log.js';
 import type { ExecutorHooks } from '../executor/events.js';
 import { ScriptAliasError, reviveError } from '../errors.js';
-import { slotLease, type PrimaryMessage, type ProxyMessage } from './messages.js';
+import type { PrimaryMessage, ProxyMessage } from './messages.js';
+import { slotLease } from './slot-lease.js';
 
 const COUNTS_MS = 250;
 

@@ -105,10 +105,6 @@ export class Arbiter implements ArbiterPort {
     this.#maxRssBytes = options.settings.maximumMemory * 1024 * 1024;
   }
 
-  get name(): string {
-    return this.#settings.name;
-  }
-
   /** Spawns every process; resolves when at least one is ready (preloads done), rejects when none can start. */
   async start(): Promise<void> {
     for (let slot = 0; slot < this.#settings.processes; slot++) this.#spawn(slot);
@@ -222,11 +218,6 @@ export class Arbiter implements ArbiterPort {
     await Promise.all(all.map((w) => w.exited()));
     this.#workers.length = 0;
     this.#draining.clear();
-  }
-
-  /** Processes by state, for the pool's status and the cluster's "ps" test. */
-  pids(): number[] {
-    return [...this.#workers, ...this.#draining.keys()].map((w) => w.pid);
   }
 
   #close(): void {

@@ -39,14 +39,11 @@ interface Pending {
 /** A worker as this dispatcher sees it. */
 interface Seat {
   readonly endpoint: WorkerEndpoint;
-  readonly pid: number;
-  readonly slot: number;
   slots: number;
   readonly sockets: Map<string, string>;
   readonly pools: Map<string, StreamPool>;
   draining: boolean;
   inFlight: number;
-  served: number;
 }
 
 export class Dispatcher {
@@ -126,13 +123,6 @@ export class Dispatcher {
     this.#pump();
   }
 
-  /** Requests in flight or queued here. */
-  get busy(): number {
-    let n = this.#queue.length;
-    for (const seat of this.#seats.values()) n += seat.inFlight;
-    return n;
-  }
-
   status(state: ExecutorStatus['state'], processes: readonly ProcessStatus[], restarts: Pick<ExecutorStatus, 'restarts' | 'restartsByReason'>): ExecutorStatus {
     return {
       kind: 'process-group', processGroup: this.#settings.name, runtime: this.#runtime, state,
@@ -166,7 +156,7 @@ export class Dispatcher {
   #seat(worker: WorkerEndpoint): void {
     const sockets = new Map(Object.entries(worker.appGroups));
     sockets.set(GLOBAL_GROUP, worker.socketPath);
-    this.#seats.set(worker.pid, { endpoint: worker, pid: worker.pid, slot: worker.slot, slots: this.#slotsOf(worker), sockets, pools: new Map(), draining: false, inFlight: 0, served: 0 });
+    this.#seats.set(worker.pid, { endpoint: worker, slots: this.#slotsOf(worker), sockets, pools: new Map(), draining: false, inFlight: 0 });
     this.#pump();
   }
 
@@ -182,20 +172,20 @@ export class Dispatcher {
   #send(seat: Seat, p: Pending): void {
     this.#hooks.queueWait(this.#settings.name, (Date.now() - p.queuedAt) / 1000);
     const record = recordOf(p.res);
-    if (record) record.workerPid = seat.pid;
+    if (record) record.workerPid = seat.endpoint.pid;
     seat.inFlight++;
-    this.#arbiter.handed(seat.pid);
+    this.#arbiter.handed(seat.endpoint.pid);
     const group = p.job.applicationGroup;
     const known = seat.sockets.get(group);
     if (known !== undefined) {
       this.#forward(seat, p, known);
       return;
     }
-    this.#arbiter.ensureAppGroup(seat.pid, group).then((socketPath) => {
+    this.#arbiter.ensureAppGroup(seat.endpoint.pid, group).then((socketPath) => {
       seat.sockets.set(group, socketPath);
       this.#forward(seat, p, socketPath);
     }, (err: unknown) => {
-      this.#log.error({ code: 'SA_ERR_WORKER_START_FAILED', workerPid: seat.pid, appGroup: group, err: errObject(err) }, 'application group unavailable');
+      this.#log.error({ code: 'SA_ERR_WORKER_START_FAILED', workerPid: seat.endpoint.pid, appGroup: group, err: errObject(err) }, 'application group unavailable');
       sendError(p.res, 'SA_ERR_SCRIPT_CRASHED', p.job.reqId);
       this.#finished(seat, 'crashed');
     });
@@ -218,10 +208,9 @@ export class Dispatcher {
 
   #finished(seat: Seat, outcome: string): void {
     seat.inFlight--;
-    seat.served++;
     this.#served++;
-    this.#arbiter.finished(seat.pid, outcome);
-    if (seat.draining && seat.inFlight === 0 && this.#seats.get(seat.pid) === seat) this.#arbiter.released(this.#listener, seat.pid);
+    this.#arbiter.finished(seat.endpoint.pid, outcome);
+    if (seat.draining && seat.inFlight === 0 && this.#seats.get(seat.endpoint.pid) === seat) this.#arbiter.released(this.#listener, seat.endpoint.pid);
     this.#pump();
   }
 
