@@ -5,10 +5,10 @@ import http, { type Server } from 'node:http';
 import { Redbird } from 'redbird';
 import { scriptAlias, loadConfig, type ScriptAliasHandle, type ConfigText } from './index.js';
 import type { RemotePoolMaker } from '../src/runtime/executor-factory.js';
-import { FileConfigFeed, type ConfigFeed, type FeedWatch } from './config-feed/index.js';
+import { FileConfigFeed, type ConfigFeed } from './config-feed/index.js';
 import { feedReloader } from './config-feed/reloader.js';
-import { startStatusEndpoint, claimStatusSocket } from './status-endpoint.js';
-import { writeState, removeState } from './state-file.js';
+import { claimStatusSocket } from './status-endpoint.js';
+import { startAdmin, type Admin } from './admin.js';
 import { listenMetrics, type MetricsServer } from '../src/ops/metrics.js';
 import { deferredTlsServers, listenNow, type RedbirdCertificates } from './tls-listeners.js';
 import type { Logger } from '../src/log.js';
@@ -175,34 +175,14 @@ async function serveWith(feed: ConfigFeed, source: Awaited<ReturnType<ConfigFeed
   const reload = async (): Promise<void> => {
     await reloadFromFeed();
   };
-  const statusEndpoint = config.statusSocket && !proxyOfCluster ? await startStatusEndpoint(config.statusSocket, () => attached.status(), reloadFromFeed) : null;
-  const metricsUrl = metrics ? `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${metrics.port}` : null;
-  if (metricsUrl) log.info({ metrics: `${metricsUrl}/metrics` }, 'metrics listening');
-  // status and reload find this process through this record, even while the config file is broken.
-  const configFile = feed.stateKey;
-  if (!proxyOfCluster) writeState({ configFile, pid: process.pid, statusSocket: config.statusSocket, metrics: metricsUrl, startedAt: new Date().toISOString() });
-  let watcher: FeedWatch | null = null;
-  if ((options.watch ?? true) && !proxyOfCluster) watcher = await feed.watch(() => void reload());
-  const onHangup = (): void => void reload();
-  // logrotate's postrotate: the access log file was moved away; open a new one by its name.
-  const onReopen = (): void => attached.reopenLogs();
-  if (!proxyOfCluster) {
-    process.on('SIGHUP', onHangup);
-    process.on('SIGUSR1', onReopen);
-  }
+  // A cluster's proxy process leaves the operators' side to its primary.
+  const admin: Admin = proxyOfCluster ? { stop: async () => { await feed.close?.(); } } : await startAdmin({
+    feed, statusSocket: config.statusSocket, metrics, watch: options.watch ?? true, log,
+    status: () => attached.status(), reload: reloadFromFeed, reopenLogs: () => attached.reopenLogs(),
+  });
   // Logged last: once it says so, a config change is never missed (the watch is on).
   log[proxyOfCluster ? 'debug' : 'info']({ url, ...(httpsUrls.length > 0 ? { https: httpsUrls } : {}), config: feed.describe }, 'scriptalias listening');
 
-  let stoppedWatching: Promise<void> | null = null;
-  const stopWatching = (): Promise<void> => (stoppedWatching ??= (async () => {
-    process.removeListener('SIGHUP', onHangup);
-    process.removeListener('SIGUSR1', onReopen);
-    await watcher?.close();
-    await feed.close?.();
-    await statusEndpoint?.close();
-    await metrics?.close();
-    if (!proxyOfCluster) removeState(configFile);
-  })());
   const closeTls = (): void => {
     for (const tlsServer of tlsServers.servers) (tlsServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
   };
@@ -210,14 +190,14 @@ async function serveWith(feed: ConfigFeed, source: Awaited<ReturnType<ConfigFeed
   let redbirdClosed: Promise<void> | null = null;
   const closeRedbird = (): Promise<void> => (redbirdClosed ??= proxy.close());
   return {
-    port: actualPort, url, httpsPorts, httpsUrls, metricsUrl, plugin: attached, redbird: proxy, reload,
+    port: actualPort, url, httpsPorts, httpsUrls, metricsUrl: metrics?.url ?? null, plugin: attached, redbird: proxy, reload,
     async close() {
-      await stopWatching();
+      await admin.stop();
       await attached.close();
       await closeRedbird();
     },
     async destroy() {
-      await stopWatching();
+      await admin.stop();
       await attached.destroy();
       server.closeAllConnections();
       closeTls();

@@ -19,9 +19,9 @@ import { mergeStatus, type ClusterStatus, type ProxyStatus } from '../../src/clu
 import { diffConfigs } from '../../src/config/diff.js';
 import { ScriptAliasError, ConfigError, formatIssue, reviveError, serializeError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
-import { FileConfigFeed, type ConfigFeed, type FeedWatch } from '../config-feed/index.js';
-import { startStatusEndpoint, claimStatusSocket } from '../status-endpoint.js';
-import { writeState, removeState } from '../state-file.js';
+import { FileConfigFeed, type ConfigFeed } from '../config-feed/index.js';
+import { claimStatusSocket } from '../status-endpoint.js';
+import { startAdmin } from '../admin.js';
 import { listenMetrics, type MetricsServer, type MetricJson } from '../../src/ops/metrics.js';
 import { RuntimeEvents } from '../../src/runtime/events.js';
 
@@ -340,39 +340,24 @@ async function runCluster(feed: ConfigFeed, initial: ResolvedConfig, initialPayl
     return answers.flatMap((a) => (a ? [a.metrics] : []));
   };
   metrics?.attach({ events, status, proxyMetrics }, 'primary');
-  const metricsUrl = metrics ? `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${metrics.port}` : null;
-  if (metricsUrl) log.info({ metrics: `${metricsUrl}/metrics` }, 'metrics listening');
-  const statusEndpoint = config.statusSocket ? await startStatusEndpoint(config.statusSocket, status, reload) : null;
-  const configFile = feed.stateKey;
-  writeState({ configFile, pid: process.pid, statusSocket: config.statusSocket, metrics: metricsUrl, startedAt: new Date().toISOString() });
-  const watcher: FeedWatch | null = (options.watch ?? true) ? await feed.watch(() => void reload()) : null;
-  const onHangup = (): void => void reload();
-  const onReopen = (): void => { for (const p of proxies.values()) p.send({ t: 'sa:reopen-logs' }); };
-  process.on('SIGHUP', onHangup);
-  process.on('SIGUSR1', onReopen);
+  const admin = await startAdmin({
+    feed, statusSocket: config.statusSocket, metrics, watch: options.watch ?? true, log, status, reload,
+    reopenLogs: () => { for (const p of proxies.values()) p.send({ t: 'sa:reopen-logs' }); },
+  });
   // Logged last: once it says so, a config change is never missed (the watch is on).
   log.info({ url, proxies: size, config: feed.describe }, 'scriptalias listening (cluster)');
-  const stopAdmin = async (): Promise<void> => {
-    process.removeListener('SIGHUP', onHangup);
-    process.removeListener('SIGUSR1', onReopen);
-    await watcher?.close();
-    await feed.close?.();
-    await statusEndpoint?.close();
-    await metrics?.close();
-    removeState(configFile);
-  };
 
   return {
-    port: bound.port, url, httpsPorts: bound.httpsPorts, metricsUrl, status, reload,
+    port: bound.port, url, httpsPorts: bound.httpsPorts, metricsUrl: metrics?.url ?? null, status, reload,
     standbyPid: () => (standby && standbyReady ? standby.worker.process.pid ?? null : null),
     proxyPids: () => [...proxies.values()].sort((a, b) => a.index - b.index).map((p) => p.worker.process.pid ?? 0),
     async close() {
-      await stopAdmin();
+      await admin.stop();
       await stopProxies(false);
       await pools.close();
     },
     async destroy() {
-      await stopAdmin();
+      await admin.stop();
       await stopProxies(true);
       await pools.destroy();
     },

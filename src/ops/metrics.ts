@@ -131,6 +131,8 @@ export class ScriptAliasMetrics {
 export interface MetricsServer {
   readonly host: string;
   readonly port: number;
+  /** http://host:port (the bound port), what logs and the state file show. */
+  readonly url: string;
   /** Starts answering /metrics from `source` (until then: 503). */
   attach(source: MetricsSource, part?: MetricsPart): void;
   close(): Promise<void>;
@@ -174,6 +176,7 @@ export async function listenMetrics(listen: { host: string; port: number }): Pro
   return {
     host: listen.host,
     port,
+    url: `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`,
     attach(source, part = 'all') {
       metrics?.close();
       metrics = new ScriptAliasMetrics(source, part);
