@@ -4,18 +4,17 @@
 // client after the trusted-proxy rules; redbird's own routes are logged with their target; and a
 // `scriptalias serve` child writes to a new file after `mv` + SIGUSR1 (logrotate).
 import test, { type ExecutionContext } from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { copyFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
 import path from 'node:path';
 import { startProxy, tempDir, request } from '../helpers/proxy.js';
-import { fixture, repoRoot } from '../helpers/paths.js';
+import { fixture } from '../helpers/paths.js';
 import { waitFor } from '../helpers/events.js';
+import { hasWrk, runWrk } from '../helpers/wrk.js';
+import { serveCli } from '../helpers/cli.js';
 
-const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
 const INLINE = { processGroup: '%{GLOBAL}', applicationGroup: '%{GLOBAL}' };
 
 function lines(file: string): string[] {
@@ -45,13 +44,8 @@ test('a wrk run leaves a line for every request wrk reports (at most one more pe
     scriptAlias: [{ url: '/hello', path: 'hello.cjs', ...INLINE }],
   } } }, dir);
   // One connection per thread, so at most two requests can be in flight when wrk stops.
-  const wrk = spawn('wrk', ['-t2', '-c2', '-d2s', `${proxy.url}/hello`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.teardown(() => wrk.kill('SIGKILL'));
-  let out = '';
-  wrk.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-  const [code] = await once(wrk, 'close') as [number | null];
+  const { code, out, requests: counted } = await runWrk(t, ['-t2', '-c2', '-d2s', `${proxy.url}/hello`]);
   t.is(code, 0, out);
-  const counted = Number(/(\d+) requests in/.exec(out)?.[1]);
   t.true(counted > 100, out);
   t.false(/Non-2xx|Socket errors/.test(out), out);
   await proxy.running.close(); // writes out what the async destination buffers
@@ -145,17 +139,7 @@ test('`scriptalias serve` reopens its access log file on SIGUSR1 after logrotate
   writeFileSync(file, JSON.stringify({ proxy: { port: 0, host: '127.0.0.1' }, plugins: { scriptalias: {
     accessLog: { format: 'combined', path: 'access.log' }, scriptAlias: [{ url: '/hello', path: 'hello.cjs', ...INLINE }],
   } } }));
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'plugin', 'cli.js'), 'serve', file, '--no-watch', '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as { url?: string; msg?: string };
-        if (entry.msg === 'scriptalias listening' && entry.url) resolve(entry.url);
-      } catch { /* not a log line */ }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
-  });
+  const { child, url } = await serveCli(t, [file, '--no-watch']);
   const log = path.join(dir, 'access.log');
   const rotated = path.join(dir, 'access.log.1');
   await request(url, '/hello/before');

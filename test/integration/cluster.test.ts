@@ -3,17 +3,15 @@
 // workers; a proxy killed under load costs only its in-flight requests and is back at once; the
 // primary's SIGTERM stops everything and its SIGKILL leaves no process behind.
 import test from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
-import http from 'node:http';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { startCluster, tempDir, writeTree, request } from '../helpers/proxy.js';
 import { waitFor } from '../helpers/events.js';
-import { cliPath } from '../helpers/cli.js';
+import { serveCli } from '../helpers/cli.js';
+import { hasWrk, startWrk } from '../helpers/wrk.js';
+import { scrape, sample, promtool } from '../helpers/metrics.js';
 import { makeCertificate, httpsGet } from '../helpers/tls.js';
 import path from 'node:path';
 
-const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
 
 const PID_SCRIPT = `module.exports = (req, res) => setTimeout(() => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ pid: process.pid, ppid: process.ppid })); }, Number(new URL(req.url, 'http://x').searchParams.get('ms') ?? 0));\n`;
 
@@ -101,11 +99,7 @@ test.serial('cluster: 2 with a group of 2 processes: both proxies answer, every 
   const { url, running } = await startCluster(t, config(), 2, dir);
   const workersBefore = childrenOf(process.pid, /^scriptalias:app\b/).sort();
   const connections = 8;
-  const wrk = spawn('wrk', ['-t1', `-c${connections}`, '-d4s', `${url}/pool`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.teardown(() => wrk.kill('SIGKILL'));
-  let out = '';
-  wrk.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
-  const done = new Promise<number | null>((resolve) => wrk.once('close', resolve));
+  const { done } = startWrk(t, ['-t1', `-c${connections}`, '-d4s', `${url}/pool`]);
   // Kill once load is flowing through both proxies.
   await waitFor('load on the pool', async () => ((await running.status()).executors['pool:node:app']!.served > 500 ? true : undefined));
   await waitFor('the standby proxy to be ready', () => running.standbyPid() ?? undefined);
@@ -121,11 +115,9 @@ test.serial('cluster: 2 with a group of 2 processes: both proxies answer, every 
   const backMs = Date.now() - killedAt;
   t.log(`proxy ${victim} killed; ${replacement} answering after ${backMs} ms`);
   t.true(backMs < 1_000, `back after ${backMs} ms`);
-  t.is(await done, 0);
+  const { code, out, requests, non2xx, socketErrorCount: errors } = await done;
+  t.is(code, 0);
   t.log(out.trim());
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  const errors = [...(/Socket errors: (.*)/.exec(out)?.[1] ?? '').matchAll(/(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
   t.true(requests > 1000, `${requests} requests`);
   // wrk's connections to the killed proxy (about half) had at most one request each in flight.
   t.true(non2xx + errors <= connections, `${non2xx} non-2xx + ${errors} socket errors`);
@@ -136,18 +128,8 @@ test.serial('cluster: 2 with a group of 2 processes: both proxies answer, every 
 async function startPrimary(t: Parameters<typeof tempDir>[0], dir: string): Promise<{ pid: number; url: string; dir: string; exited: Promise<number | null> }> {
   const file = path.join(dir, 'proxy.json');
   writeTree(dir, { 'pid.cjs': PID_SCRIPT, 'pooled.cjs': POOLED_SCRIPT, 'slow.cjs': SLOW_SCRIPT, 'proxy.json': JSON.stringify({ ...config(), proxy: { port: 0, host: '127.0.0.1', cluster: 2 } }) });
-  const child = spawn(process.execPath, [cliPath, 'serve', file, '--no-watch', '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+  const { child, url } = await serveCli(t, [file, '--no-watch']);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as { url?: string; msg?: string };
-        if (entry.msg === 'scriptalias listening (cluster)' && entry.url) resolve(entry.url);
-      } catch { /* not a log line */ }
-    });
-    void exited.then((code) => reject(new Error(`serve exited ${code}`)));
-  });
   return { pid: child.pid!, url, dir, exited };
 }
 
@@ -189,27 +171,6 @@ test.serial('a reload that fails validation in the primary changes nothing in an
   for (let i = 0; i < 4; i++) t.is((await pidOf(url, '/pool')).ppid, process.pid, 'both proxies still serve the old config');
 });
 
-function scrape(metricsUrl: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http.get(`${metricsUrl}/metrics`, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => { body += c.toString(); });
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
-
-/** The sum of `name`'s samples whose labels include `labels`. */
-function total(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    if (Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) sum += Number(m[3]);
-  }
-  return sum;
-}
-
 test.serial('metrics in cluster mode: one listener in the primary; requests through both proxies add up, the pool\'s workers counted once; promtool-clean', async (t) => {
   const dir = tempDir(t);
   writeTree(dir, { 'pid.cjs': PID_SCRIPT, 'pooled.cjs': POOLED_SCRIPT });
@@ -221,15 +182,13 @@ test.serial('metrics in cluster mode: one listener in the primary; requests thro
   for (let i = 0; i < 10; i++) through.add((await pidOf(url, '/inline')).pid);
   for (let i = 0; i < 10; i++) await pidOf(url, '/pool');
   t.is(through.size, 2, 'the requests went through both proxies');
-  const text = await scrape(running.metricsUrl!);
-  const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-  t.falsy(check.error, 'promtool is installed (.ci/run installs Debian\'s prometheus package)');
-  t.is(check.status, 0, `promtool: ${check.stdout}${check.stderr}`);
-  t.is(total(text, 'scriptalias_requests_total', { group: 'app', code: '200' }), 10);
-  t.is(total(text, 'scriptalias_requests_total', { group: '', code: '200' }), 10);
-  t.is(total(text, 'scriptalias_workers', { group: 'app', state: 'ready' }), 2);
-  t.is(total(text, 'scriptalias_config_generation'), 1);
-  t.is(total(text, 'scriptalias_request_duration_seconds_count', { group: 'app' }), 10);
+  const text = (await scrape(running.metricsUrl!)).body;
+  promtool(t, text);
+  t.is(sample(text, 'scriptalias_requests_total', { vhost: 'localhost', group: 'app', code: '200' }), 10);
+  t.is(sample(text, 'scriptalias_requests_total', { vhost: 'localhost', group: '', code: '200' }), 10);
+  t.is(sample(text, 'scriptalias_workers', { group: 'app', state: 'ready' }), 2);
+  t.is(sample(text, 'scriptalias_config_generation'), 1);
+  t.is(sample(text, 'scriptalias_request_duration_seconds_count', { group: 'app' }), 10);
 });
 
 test.serial('HTTPS in cluster mode: both proxies share the TLS port and serve inline and pooled scripts over it', async (t) => {

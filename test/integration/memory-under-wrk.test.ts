@@ -3,13 +3,12 @@
 // MiB above a fresh worker's RSS it trips within a second or two, again and again, and every answer
 // wrk sees is a 200 (no non-2xx, no socket error) while status() counts the recycles as memory.
 import test from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { startProxy, tempDir } from '../helpers/proxy.js';
 import { fixture } from '../helpers/paths.js';
+import { hasWrk, runWrk } from '../helpers/wrk.js';
 
-const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
 
 test('maximumMemory recycles a leaking worker under wrk: zero non-2xx, zero socket errors, restarts by reason memory', async (t) => {
   if (!hasWrk) { t.fail('wrk is not installed (.ci/run installs it: apt-get install wrk)'); return; }
@@ -20,14 +19,9 @@ test('maximumMemory recycles a leaking worker under wrk: zero non-2xx, zero sock
     processGroups: { g: { processes: 1, threads: 4, maximumMemory: 96 } },
     scriptAlias: [{ url: '/leak', path: 'leak.cjs', processGroup: 'g', applicationGroup: '%{GLOBAL}' }],
   } } }, dir);
-  const wrk = spawn('wrk', ['-t1', '-c8', '-d5s', `${proxy.url}/leak`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.teardown(() => wrk.kill('SIGKILL'));
-  let out = '';
-  wrk.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
-  const code = await new Promise<number | null>((resolve) => wrk.once('close', resolve));
+  const { code, out, requests } = await runWrk(t, ['-t1', '-c8', '-d5s', `${proxy.url}/leak`]);
   t.log(out.trim());
   t.is(code, 0);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
   t.true(requests > 500, `${requests} requests`);
   t.false(/Non-2xx or 3xx responses/.test(out), 'every answer was a 2xx');
   t.false(/Socket errors/.test(out), 'no socket error');

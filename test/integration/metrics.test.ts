@@ -2,7 +2,6 @@
 // counters move as this test's requests, a worker crash (kill -9), a maximumRequests recycle and
 // reloads (applied and failed) happen. An address that cannot be bound fails serve with a coded error.
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, writeFileSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -11,45 +10,15 @@ import path from 'node:path';
 import { fixture } from '../helpers/paths.js';
 import { tempDir, startProxy, request, json } from '../helpers/proxy.js';
 import { waitFor } from '../helpers/events.js';
+import { scrape, sample, promtool } from '../helpers/metrics.js';
 import { serve } from '../../plugin/serve.js';
 import { silentLogger } from '../../src/log.js';
 import { isScriptAliasError } from '../../src/errors.js';
-
-function scrape(metricsUrl: string): Promise<{ status: number; type: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    http.get(`${metricsUrl}/metrics`, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => { body += c.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
-    }).on('error', reject);
-  });
-}
-
-/** The value of one sample: `name` with exactly these labels (in any order), or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got: Record<string, string> = {};
-    for (const [, key, value] of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) got[key!] = value!;
-    if (Object.keys(got).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
 function groupStatus(proxy: { running: { plugin: { status(): import('../../plugin/index.js').RuntimeStatus } } }, group: string) {
   const found = Object.values(proxy.running.plugin.status().executors).find((e) => e.processGroup === group && e.kind === 'process-group');
   if (!found) throw new Error(`no process group ${group}`);
   return found;
-}
-
-function promtool(t: import('ava').ExecutionContext, text: string): void {
-  const out = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-  if (out.error) {
-    t.fail(`promtool is missing (Debian package "prometheus"; .ci/run installs it): ${out.error.message}`);
-    return;
-  }
-  t.is(out.status, 0, `promtool check metrics: ${out.stdout}${out.stderr}`);
 }
 
 test('metrics: promtool-clean exposition; requests, crash, maximumRequests recycle and reloads move the counters', async (t) => {

@@ -2,13 +2,12 @@
 // recycle starts the replacement first and lets the old process finish its requests, so wrk must
 // see no non-2xx answer and no socket error. wrk comes from Debian's packages (.ci/run installs it).
 import test from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { startProxy, tempDir } from '../helpers/proxy.js';
 import { fixture } from '../helpers/paths.js';
+import { hasWrk, runWrk } from '../helpers/wrk.js';
 
-const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
 const DURATION_S = Number(process.env.SA_WRK_SECONDS ?? 30);
 
 (hasWrk || process.env.CI ? test : test.skip)('maximumRequests 100 under 30 s of wrk: zero non-2xx, zero socket errors, many recycles', async (t) => {
@@ -19,19 +18,12 @@ const DURATION_S = Number(process.env.SA_WRK_SECONDS ?? 30);
     processGroups: { g: { processes: 2, threads: 8, maximumRequests: 100 } },
     scriptAlias: [{ url: '/r', path: 'report.cjs', processGroup: 'g', applicationGroup: '%{GLOBAL}' }],
   } } }, dir);
-  const wrk = spawn('wrk', ['-t1', '-c16', `-d${DURATION_S}s`, `${proxy.url}/r`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.teardown(() => wrk.kill('SIGKILL'));
-  let out = '';
-  wrk.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
-  const code = await new Promise<number | null>((resolve) => wrk.once('close', resolve));
+  const { code, out, requests, non2xx, socketErrors } = await runWrk(t, ['-t1', '-c16', `-d${DURATION_S}s`, `${proxy.url}/r`]);
   t.log(out.trim());
   t.is(code, 0);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  const socketErrors = /Socket errors: (.*)/.exec(out)?.[1] ?? 'none';
   t.true(requests > 1000, `${requests} requests`);
   t.is(non2xx, 0);
-  t.is(socketErrors, 'none');
+  t.is(socketErrors ?? 'none', 'none');
   const restarts = proxy.running.plugin.status().executors['pool:node:g']!.restarts;
   t.log(`${restarts} recycles`);
   // A process keeps taking requests until its replacement is ready, so it serves more than 100: the
