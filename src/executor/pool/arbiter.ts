@@ -133,31 +133,21 @@ export class Arbiter implements ArbiterPort {
   }
 
   handed(pid: number): void {
-    const counters = this.#counters.get(pid);
-    if (!counters) return;
-    counters.handed++;
-    counters.lastActivity = Date.now();
-    const max = this.#settings.maximumRequests;
-    if (max > 0 && counters.handed === max) {
-      const worker = this.#workers.find((w) => w.pid === pid);
-      if (worker) this.#recycle(worker, 'maximumRequests');
-    }
+    this.reported(pid, 1, 0);
   }
 
   finished(pid: number, outcome: Outcome): void {
+    this.reported(pid, 0, 1);
     const counters = this.#counters.get(pid);
-    if (!counters) return;
-    counters.served++;
-    const now = Date.now();
-    counters.lastActivity = now;
     const worker = this.#workers.find((w) => w.pid === pid);
-    if (!worker) return;
+    if (!counters || !worker) return;
     if (outcome === 'timeout') this.#recycle(worker, 'timeout', true);
     // A /proc read per request would cost at high rates: at most one per MEMORY_AFTER_REQUEST_MS.
-    else if (this.#maxRssBytes > 0 && now - counters.memoryReadAt >= MEMORY_AFTER_REQUEST_MS) this.#checkMemory(worker, now);
+    else if (this.#maxRssBytes > 0 && counters.lastActivity - counters.memoryReadAt >= MEMORY_AFTER_REQUEST_MS) this.#checkMemory(worker, counters.lastActivity);
   }
 
-  /** Batched reports (a proxy process sends them every few hundred ms): same effect as one call each. */
+  /** Counts `handed` hand-outs and `served` answers of worker `pid`: one request's (handed, finished) or a
+   *  proxy process's batch of them (sent every few hundred ms); maximumRequests is checked either way. */
   reported(pid: number, handed: number, served: number): void {
     const counters = this.#counters.get(pid);
     if (!counters) return;
