@@ -79,6 +79,9 @@ export async function buildGeneration(config: ResolvedConfig, options: BuildOpti
     async release(now = false) {
       if (released) return;
       released = true;
+      // A request of this generation may be waiting for an executor it started on first use: that
+      // executor takes the request first, then is let go with the rest (destroy does not wait).
+      if (!now) await Promise.allSettled([...starting.values()]);
       await Promise.all([...live.values()].map((e) => registry.release(e, now)));
     },
   };
@@ -88,10 +91,6 @@ export async function buildGeneration(config: ResolvedConfig, options: BuildOpti
     const planned: PlannedExecutor = { id, key, settings, preload: [], requestTimeout: globalDeadline(config, key), memoryLimit: isolateMemoryLimit(config, key) };
     try {
       const got = await registry.acquire(planned);
-      if (released) {
-        await registry.release(got.executor);
-        throw new ScriptAliasError('SA_ERR_POOL_UNAVAILABLE', 'generation was replaced');
-      }
       live.set(id, got.executor);
       await got.started.catch((err) => log.error({ err, executor: id, code: 'SA_ERR_WORKER_START_FAILED' }, 'executor failed to start'));
       return got.executor;
