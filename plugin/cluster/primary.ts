@@ -63,6 +63,8 @@ interface Proxy extends ProxyChannel {
   readonly startedAt: number;
   readonly listening: Promise<{ port: number; httpsPorts: readonly number[] }>;
   readonly answers: Map<number, (message: ProxyMessage) => void>;
+  /** It said 'sa:hello': its message listener is on. Until then a message to it would be lost. */
+  hello: boolean;
 }
 
 async function freePort(host: string): Promise<number> {
@@ -165,7 +167,7 @@ async function runCluster(feed: ConfigFeed, initial: ResolvedConfig, initialPayl
     });
     listening.catch(() => undefined);
     const proxy: Proxy = {
-      id: worker.id, index: index ?? -1, worker, startedAt: Date.now(), listening, answers,
+      id: worker.id, index: index ?? -1, worker, startedAt: Date.now(), listening, answers, hello: false,
       send: (message: PrimaryMessage) => {
         if (worker.isConnected()) worker.send(message);
       },
@@ -181,7 +183,10 @@ async function runCluster(feed: ConfigFeed, initial: ResolvedConfig, initialPayl
       const m = message as ProxyMessage;
       if (pools.onMessage(proxy, m)) return;
       switch (m.t) {
-        case 'sa:hello': proxy.send({ t: 'sa:config', id: 0, config: payload }); return;
+        case 'sa:hello':
+          proxy.hello = true;
+          proxy.send({ t: 'sa:config', id: 0, config: payload });
+          return;
         case 'sa:standing-by': if (standby === proxy) { standbyReady = true; standbyDeaths = 0; } return;
         case 'sa:listening': onListening({ port: m.port, httpsPorts: m.httpsPorts }); return;
         case 'sa:start-failed': onFailed(reviveError(m.error)); return;
@@ -241,8 +246,10 @@ async function runCluster(feed: ConfigFeed, initial: ResolvedConfig, initialPayl
     later(deaths, () => fork(proxy.index).listening.then(() => earlyDeaths.set(proxy.index, 0), () => undefined));
   }
 
-  /** Ask one proxy and wait for its answer (null when it does not answer in time or is gone). */
+  /** Ask one proxy and wait for its answer (null when it does not answer in time or is gone, and at
+   *  once for one still booting: it would never hear the question, and its hello gets the config). */
   const ask = <T extends ProxyMessage>(proxy: Proxy, message: (id: number) => PrimaryMessage): Promise<T | null> => {
+    if (!proxy.hello) return Promise.resolve(null);
     const id = nextId++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => { proxy.answers.delete(id); resolve(null); }, ANSWER_MS);
@@ -258,6 +265,8 @@ async function runCluster(feed: ConfigFeed, initial: ResolvedConfig, initialPayl
     await Promise.all(all.map((p) => new Promise<void>((resolve) => {
       if (p.worker.isDead()) { resolve(); return; }
       p.worker.once('exit', () => resolve());
+      // Still booting (no listener to hear 'sa:stop', nothing to drain): a signal stops it.
+      if (!p.hello) { p.worker.process.kill('SIGTERM'); return; }
       p.send({ t: 'sa:stop', now });
       if (now) {
         const kill = setTimeout(() => p.worker.process.kill('SIGKILL'), 5_000);

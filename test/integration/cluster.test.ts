@@ -209,3 +209,17 @@ test.serial('HTTPS in cluster mode: both proxies share the TLS port and serve in
   const pooled = await httpsGet(httpsPort!, 'localhost', '/pool', cert.pem);
   t.is((JSON.parse(pooled.body) as { ppid: number }).ppid, process.pid);
 });
+
+test.serial('a graceful close while a new standby is still booting stops it too (a message it could not hear yet would leave close() waiting forever)', async (t) => {
+  const dir = tempDir(t);
+  writeTree(dir, { 'pid.cjs': PID_SCRIPT, 'pooled.cjs': POOLED_SCRIPT });
+  const { running } = await startCluster(t, config(), 2, dir);
+  await waitFor('the standby proxy to be ready', () => running.standbyPid() ?? undefined);
+  const [victim, survivor] = running.proxyPids();
+  process.kill(victim!, 'SIGKILL');
+  // The standby takes the place and a new one starts booting behind it: close now.
+  await waitFor('the standby taking the place', () => running.proxyPids().find((pid) => pid !== victim && pid !== survivor));
+  const closed = await Promise.race([running.close().then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 15_000).unref())]);
+  t.true(closed, 'close() finished');
+  t.deepEqual(childrenOf(process.pid, /^scriptalias:(proxy|standby)\b|proxy-main\.js/), [], 'no proxy process left');
+});
