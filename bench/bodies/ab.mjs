@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 const WORKLOADS = process.env.WORKLOAD_DIR ?? path.resolve(ROOT, '../shared/bench/workloads');
-const PATHS = { hello: '/hello', 'post-echo': '/echo', big: '/big' };
+const PATHS = { hello: '/hello', jsonraw: '/jsonraw', 'post-echo': '/echo', big: '/big' };
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
 const args = process.argv.slice(2);
