@@ -9,9 +9,13 @@ export type ExecutorKey =
   | { readonly kind: 'isolate' }
   | { readonly kind: 'pool'; readonly processGroup: string; readonly runtime: Runtime };
 
+// The proxy's own two executors have one key each (no object per request: this runs on every one).
+const INLINE: ExecutorKey = Object.freeze({ kind: 'inline' });
+const ISOLATE: ExecutorKey = Object.freeze({ kind: 'isolate' });
+
 export function selectExecutor(processGroup: string, applicationGroup: string, runtime: Runtime): ExecutorKey {
   if (runtime === 'python' || processGroup !== GLOBAL_GROUP) return { kind: 'pool', processGroup, runtime };
-  return applicationGroup === GLOBAL_GROUP ? { kind: 'inline' } : { kind: 'isolate' };
+  return applicationGroup === GLOBAL_GROUP ? INLINE : ISOLATE;
 }
 
 /** A stable string for a key (map keys, logs). */

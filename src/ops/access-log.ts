@@ -47,7 +47,7 @@ export class AccessLog implements RequestLine {
       // As the proxy's own logger (pino, name, pid, hostname) writes a line at info.
       const name = (log.bindings().name as string | undefined) ?? 'scriptalias';
       const bindings = `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())},"name":${JSON.stringify(name)},`;
-      this.#format = (record, req, res, ms) => `{"level":30,"time":${Date.now()}${bindings}${jsonFields(quoted, record, req, res, ms)}`;
+      this.#format = (record, req, res, ms) => `{"level":30,"time":${epochNow()}${bindings}${jsonFields(quoted, record, req, res, ms)}`;
     }
   }
 
@@ -123,6 +123,29 @@ function isoNow(): string {
   return isoText;
 }
 
+let epochMs = -1;
+let epochText = '';
+
+/** pino's epoch time, as text once per millisecond (a 13-digit number is not a small integer: its
+ *  conversion to text is the slow one, and a busy proxy logs many lines per millisecond). */
+function epochNow(): string {
+  const now = Date.now();
+  if (now !== epochMs) { epochMs = now; epochText = String(now); }
+  return epochText;
+}
+
+/** A duration in ms with at most 3 decimals, as `Math.round(ms * 1000) / 1000` prints, built from
+ *  small integers (their text is cached by V8; a fraction's is computed every time). */
+export function millisText(ms: number): string {
+  const micros = Math.round(ms * 1000);
+  const whole = Math.floor(micros / 1000);
+  const frac = micros - whole * 1000;
+  if (frac === 0) return String(whole);
+  if (frac % 100 === 0) return `${whole}.${frac / 100}`;
+  if (frac % 10 === 0) return `${whole}.${frac < 100 ? '0' : ''}${frac / 10}`;
+  return `${whole}.${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}`;
+}
+
 /** Body bytes as Apache's %b counts them: none for HEAD, 204 and 304. */
 function bodyBytes(record: RequestRecord, req: IncomingMessage, res: ServerResponse): number {
   return req.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304 ? 0 : record.bytes;
@@ -135,7 +158,7 @@ function bodyBytes(record: RequestRecord, req: IncomingMessage, res: ServerRespo
  */
 function jsonFields(quoted: Quoted, r: RequestRecord, req: IncomingMessage, res: ServerResponse, ms: number): string {
   let s = req.method === undefined ? '' : `"method":${quoted.get(req.method)},`;
-  s += `"path":${JSON.stringify(r.url)},"status":${res.statusCode},"bytes":${bodyBytes(r, req, res)},"ms":${Math.round(ms * 1000) / 1000}`;
+  s += `"path":${JSON.stringify(r.url)},"status":${res.statusCode},"bytes":${bodyBytes(r, req, res)},"ms":${millisText(ms)}`;
   if (r.vhost !== undefined) s += `,"vhost":${quoted.get(r.vhost)}`;
   if (r.alias !== undefined) s += `,"alias":${quoted.get(r.alias)}`;
   if (r.processGroup !== undefined) s += `,"group":${quoted.get(r.processGroup)}`;

@@ -41,10 +41,18 @@ export class RequestRecord {
   readonly write: Write;
   readonly end: End;
 
-  constructor(req: IncomingMessage, res: ServerResponse) {
+  /** Where the record goes when the response ends (kept here so one shared listener serves all). */
+  readonly req: IncomingMessage;
+  readonly line: RequestLine | null;
+  readonly events: RuntimeEvents;
+
+  constructor(req: IncomingMessage, res: ServerResponse, line: RequestLine | null, events: RuntimeEvents) {
     this.url = req.url ?? '';
     this.write = res.write;
     this.end = res.end;
+    this.req = req;
+    this.line = line;
+    this.events = events;
   }
 }
 
@@ -61,19 +69,24 @@ export function recordOf(res: ServerResponse): RequestRecord | undefined {
  * access log (when there is one) and emits the runtime's 'request' event (when the plugin answered it).
  */
 export function trackRequest(req: IncomingMessage, res: ServerResponse, line: RequestLine | null, events: RuntimeEvents): RequestRecord {
-  const record = new RequestRecord(req, res);
+  const record = new RequestRecord(req, res, line, events);
   (res as Tracked)[RECORD] = record;
-  // Shared functions, no closure per request: they find their record on the response.
+  // Shared functions, no closure per request (this runs on every request): they find their record
+  // on the response.
   res.write = countingWrite as Write;
   res.end = countingEnd as End;
-  res.on('close', () => {
-    const ms = performance.now() - record.start;
-    line?.write(record, req, res, ms);
-    if (record.metricsGroup !== null && events.listenerCount('request') > 0) {
-      events.emit('request', { vhost: record.vhost ?? '', group: record.metricsGroup, code: res.statusCode, seconds: ms / 1000 });
-    }
-  });
+  res.on('close', closeRecord);
   return record;
+}
+
+function closeRecord(this: Tracked): void {
+  const record = this[RECORD]!;
+  const ms = performance.now() - record.start;
+  record.line?.write(record, record.req, this, ms);
+  const events = record.events;
+  if (record.metricsGroup !== null && events.listenerCount('request') > 0) {
+    events.emit('request', { vhost: record.vhost ?? '', group: record.metricsGroup, code: this.statusCode, seconds: ms / 1000 });
+  }
 }
 
 function countingWrite(this: Tracked, chunk: unknown, encoding?: unknown): boolean {

@@ -70,7 +70,8 @@ export class ScriptAliasRuntime {
   #socketSeq = 0;
   #reqSeq = 0;
   #current!: Generation;
-  #facts = new Map<string, JobFacts>();
+  /** Job facts per generation, runtime and process group (built once, read on every request). */
+  #facts = new Map<Generation, Record<Runtime, Map<string, JobFacts>>>();
   #reloading: Promise<unknown> = Promise.resolve();
   #lastReload: ReloadReport | null = null;
   #closed = false;
@@ -201,8 +202,14 @@ export class ScriptAliasRuntime {
   }
 
   #factsFor(generation: Generation, processGroup: string, runtime: Runtime): JobFacts {
-    const id = `${generation.id}\0${processGroup}\0${runtime}`;
-    let facts = this.#facts.get(id);
+    // Per generation, group and runtime; no key string is built per request.
+    let byRuntime = this.#facts.get(generation);
+    if (!byRuntime) {
+      byRuntime = { node: new Map(), python: new Map() };
+      this.#facts.set(generation, byRuntime);
+    }
+    const byGroup = byRuntime[runtime];
+    let facts = byGroup.get(processGroup);
     if (!facts) {
       const settings = groupSettings(generation.config, processGroup, runtime);
       facts = {
@@ -211,7 +218,7 @@ export class ScriptAliasRuntime {
         runOnce: settings ? settings.threads === 1 && settings.maximumRequests === 1 : false,
         reloading: settings?.scriptReloading ?? generation.config.scriptReloading,
       };
-      this.#facts.set(id, facts);
+      byGroup.set(processGroup, facts);
     }
     return facts;
   }

@@ -26,36 +26,49 @@ export function runScript(cache: ScriptCache, job: ScriptJob, req: IncomingMessa
   if (counters) {
     counters.inFlight++;
     counters.live?.add(res);
-    res.once('close', () => {
-      counters.inFlight--;
-      counters.served++;
-      if (counters.live?.delete(res) === true && counters.live.size === 0) counters.onIdle?.();
-    });
+    (res as Counted)[kCounters] = counters;
+    res.on('close', countClosed); // 'close' comes once
   }
-  const fail = (err: unknown, fallback: ErrorCode): void => {
-    const code = isScriptAliasError(err) ? err.code : fallback;
-    const status = isScriptAliasError(err) ? err.statusCode ?? 500 : 500;
-    report({ code, reqId: job.reqId, script: job.script, err, status });
-    sendError(res, code, job.reqId);
-  };
-  const call = (listener: Listener): void => {
-    applyJob(req, job);
-    try {
-      const result = listener(req, res) as { then?: unknown } | undefined;
-      if (result && typeof result.then === 'function') {
-        (result as Promise<unknown>).then(undefined, (err: unknown) => fail(err, 'SA_ERR_SCRIPT_FAILED'));
-      }
-    } catch (err) {
-      fail(err, 'SA_ERR_SCRIPT_FAILED');
-    }
-  };
   let got: Listener | Promise<Listener>;
   try {
     got = cache.get(job.script, job.callable, job.reloading);
   } catch (err) {
-    fail(err, 'SA_ERR_SCRIPT_LOAD_FAILED');
+    fail(job, res, report, err, 'SA_ERR_SCRIPT_LOAD_FAILED');
     return;
   }
-  if (typeof got === 'function') call(got);
-  else got.then(call, (err: unknown) => fail(err, 'SA_ERR_SCRIPT_LOAD_FAILED'));
+  // The common case (a loaded script) builds no closure: this runs on every request.
+  if (typeof got === 'function') call(got, job, req, res, report);
+  else got.then((listener) => call(listener, job, req, res, report), (err: unknown) => fail(job, res, report, err, 'SA_ERR_SCRIPT_LOAD_FAILED'));
+}
+
+const kCounters = Symbol('runCounters');
+type Counted = ServerResponse & { [kCounters]?: RunCounters };
+
+/** One shared listener (no closure per request): the counters ride on the response. */
+function countClosed(this: Counted): void {
+  const counters = this[kCounters];
+  if (counters === undefined) return;
+  this[kCounters] = undefined;
+  counters.inFlight--;
+  counters.served++;
+  if (counters.live?.delete(this) === true && counters.live.size === 0) counters.onIdle?.();
+}
+
+function call(listener: Listener, job: ScriptJob, req: IncomingMessage, res: ServerResponse, report: FailureSink): void {
+  applyJob(req, job);
+  try {
+    const result = listener(req, res) as { then?: unknown } | undefined;
+    if (result && typeof result.then === 'function') {
+      (result as Promise<unknown>).then(undefined, (err: unknown) => fail(job, res, report, err, 'SA_ERR_SCRIPT_FAILED'));
+    }
+  } catch (err) {
+    fail(job, res, report, err, 'SA_ERR_SCRIPT_FAILED');
+  }
+}
+
+function fail(job: ScriptJob, res: ServerResponse, report: FailureSink, err: unknown, fallback: ErrorCode): void {
+  const code = isScriptAliasError(err) ? err.code : fallback;
+  const status = isScriptAliasError(err) ? err.statusCode ?? 500 : 500;
+  report({ code, reqId: job.reqId, script: job.script, err, status });
+  sendError(res, code, job.reqId);
 }
