@@ -9,7 +9,8 @@ import { FileConfigFeed, type ConfigFeed } from './config-feed/index.js';
 import { feedReloader } from './config-feed/reloader.js';
 import { claimStatusSocket } from './status-endpoint.js';
 import { startAdmin, type Admin } from './admin.js';
-import { listenMetrics, type MetricsServer } from '../src/ops/metrics.js';
+import type { MetricsServer } from '../src/ops/metrics.js';
+import { listenMetricsLazily } from './metrics-lazy.js';
 import { deferredTlsServers, listenNow, type RedbirdCertificates } from './tls-listeners.js';
 import type { Logger } from '../src/log.js';
 import { ScriptAliasError } from '../src/errors.js';
@@ -97,7 +98,7 @@ export async function serve(from: string | ConfigFeed, options: ServeOptions): P
   // Before anything else starts: a live status socket (another proxy) or an unbindable metrics
   // address fails now, with one coded line.
   if (config.statusSocket && !proxyOfCluster) await claimStatusSocket(config.statusSocket);
-  const metrics: MetricsServer | null = config.metrics && !proxyOfCluster ? await listenMetrics(config.metrics) : null;
+  const metrics: MetricsServer | null = config.metrics && !proxyOfCluster ? await listenMetricsLazily(config.metrics) : null;
   try {
     return await serveWith(feed, source, config, options, metrics);
   } catch (err) {

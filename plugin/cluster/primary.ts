@@ -22,7 +22,8 @@ import type { Logger } from '../../src/log.js';
 import { FileConfigFeed, type ConfigFeed } from '../config-feed/index.js';
 import { claimStatusSocket } from '../status-endpoint.js';
 import { startAdmin } from '../admin.js';
-import { listenMetrics, type MetricsServer, type MetricJson } from '../../src/ops/metrics.js';
+import type { MetricsServer, MetricJson } from '../../src/ops/metrics.js';
+import { listenMetricsLazily } from '../metrics-lazy.js';
 import { RuntimeEvents } from '../../src/runtime/events.js';
 
 const PROXY_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'proxy-main.js');
@@ -112,7 +113,7 @@ export async function serveCluster(from: string | ConfigFeed, options: ClusterOp
   }
   const size = clusterSize(config.proxy.cluster ?? 1);
   if (config.statusSocket) await claimStatusSocket(config.statusSocket);
-  const metrics: MetricsServer | null = config.metrics ? await listenMetrics(config.metrics) : null;
+  const metrics: MetricsServer | null = config.metrics ? await listenMetricsLazily(config.metrics) : null;
   try {
     return await runCluster(feed, config, payload, size, metrics, options);
   } catch (err) {
