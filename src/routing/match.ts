@@ -51,7 +51,8 @@ function fsName(segment: BytePath): string | null {
 }
 
 export function pickContext(table: AliasTable, host: string | undefined): TableContext {
-  if (host) {
+  // No virtual hosts (the common single-site config): no Host text to take apart on every request.
+  if (host && table.byHost.size > 0) {
     const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d*$/, '');
     const found = table.byHost.get(name.toLowerCase());
     if (found) return found;
