@@ -73,17 +73,32 @@ export function encodeWsgiHead(req: IncomingMessage, job: ScriptJob, forwarded: 
     if (SKIPPED.has(name) || (name === 'authorization' && !job.passAuthorization)) continue;
     if (name === 'content-type') fields.push('CONTENT_TYPE', value);
     else if (name === 'content-length') fields.push('CONTENT_LENGTH', value);
-    else fields.push(`HTTP_${name.toUpperCase().replaceAll('-', '_')}`, value);
+    else fields.push(cgiName(name), value);
   }
   if (dropped > 0) fields.push(PRIVATE_KEYS.dropped, String(dropped));
   const text = fields.join('\0');
   // Two NULs more than the separators: a field held one, and the pairs would shift. Send an empty head,
   // which the worker refuses (SA_ERR_WORKER_PROTOCOL) rather than misread.
-  const body = countNul(text) === fields.length - 1 ? Buffer.from(text, 'utf8') : Buffer.alloc(0);
-  const frame = Buffer.allocUnsafe(4 + body.length);
-  frame.writeUInt32LE(body.length, 0);
-  body.copy(frame, 4);
+  const length = countNul(text) === fields.length - 1 ? Buffer.byteLength(text, 'utf8') : 0;
+  // Encoded straight into the frame (no second buffer and copy per request).
+  const frame = Buffer.allocUnsafe(4 + length);
+  frame.writeUInt32LE(length, 0);
+  if (length > 0) frame.write(text, 4, length, 'utf8');
   return frame;
+}
+
+/** HTTP_* environ names of header names, remembered (the same few names come on every request);
+ *  bounded, as clients choose the names. */
+const cgiNames = new Map<string, string>();
+
+function cgiName(header: string): string {
+  let name = cgiNames.get(header);
+  if (name === undefined) {
+    name = `HTTP_${header.toUpperCase().replaceAll('-', '_')}`;
+    if (cgiNames.size >= 512) cgiNames.clear();
+    cgiNames.set(header, name);
+  }
+  return name;
 }
 
 function countNul(text: string): number {
