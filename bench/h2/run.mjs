@@ -17,13 +17,23 @@ if (spawnSync('h2load', ['--version']).status !== 0) {
   console.error('h2load is missing: apt-get install nghttp2-client');
   process.exit(1);
 }
+// Free ports picked now (never fixed ones: another bench on the machine may hold them, and h2load
+// would then measure that server while ours failed to listen).
+async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+const [httpPort, tlsPort, barePort] = [await freePort(), await freePort(), await freePort()];
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sa-h2bench-'));
 const key = path.join(dir, 'site.key');
 const cert = path.join(dir, 'site.crt');
 spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key,
   '-out', cert, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
 writeFileSync(path.join(dir, 'proxy.json'), JSON.stringify({
-  proxy: { port: 18380, host: '127.0.0.1', ssl: { port: 18443, key, cert, http2: true } },
+  proxy: { port: httpPort, host: '127.0.0.1', ssl: { port: tlsPort, key, cert, http2: true } },
   routes: [],
   plugins: { scriptalias: {
     // listenBacklog above h2load's 128 streams in flight: no request waits for a 503.
@@ -51,16 +61,19 @@ async function waitPort(port) {
   throw new Error(`port ${port} never opened`);
 }
 
-children.push(spawn(process.execPath, [path.join(root, 'bench', 'h2', 'bare.mjs'), appFile, key, cert, '18444'], { stdio: 'ignore' }));
+children.push(spawn(process.execPath, [path.join(root, 'bench', 'h2', 'bare.mjs'), appFile, key, cert, String(barePort)], { stdio: 'ignore' }));
 children.push(spawn(process.execPath, [path.join(root, 'dist', 'plugin', 'cli.js'), 'serve', path.join(dir, 'proxy.json')], { stdio: 'ignore' }));
-await waitPort(18444);
-await waitPort(18443);
+for (const child of children) {
+  child.once('exit', (code) => { console.error(`a server exited early (code ${code})`); process.exit(1); });
+}
+await waitPort(barePort);
+await waitPort(tlsPort);
 
 const [barePid, proxyPid] = children.map((c) => c.pid);
 const servers = [
-  { name: 'bare node http2.createSecureServer', url: 'https://127.0.0.1:18444/hello', pid: barePid },
-  { name: 'scriptalias inline (h2)', url: 'https://127.0.0.1:18443/inline/hello', pid: proxyPid },
-  { name: 'scriptalias JS pool 1×16 (h2)', url: 'https://127.0.0.1:18443/pool/hello', pid: proxyPid },
+  { name: 'bare node http2.createSecureServer', url: `https://127.0.0.1:${barePort}/hello`, pid: barePid },
+  { name: 'scriptalias inline (h2)', url: `https://127.0.0.1:${tlsPort}/inline/hello`, pid: proxyPid },
+  { name: 'scriptalias JS pool 1×16 (h2)', url: `https://127.0.0.1:${tlsPort}/pool/hello`, pid: proxyPid },
 ];
 
 /** CPU time (user + system, µs) a process used so far: robust when the machine is shared. */
