@@ -5,8 +5,11 @@
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import type { Redbird } from 'redbird';
 import { recordOf } from '../src/ops/request-record.js';
+import { takeHttp2Streams, type StreamClaim } from './h2-streams.js';
 
-export type RequestTaker = (req: IncomingMessage, res: ServerResponse) => boolean;
+/** Answers a request the plugin takes (true) or leaves it to redbird (false); `claimed` is what
+ *  `claim` said of it when it came as an HTTP/2 stream. */
+export type RequestTaker<C = unknown> = (req: IncomingMessage, res: ServerResponse, claimed?: C) => boolean;
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 /** Sees every request first, whoever answers it (the access log). */
 export type RequestObserver = (req: IncomingMessage, res: ServerResponse) => void;
@@ -18,8 +21,12 @@ interface RedbirdServers {
   getTarget: GetTarget;
 }
 
-/** Runs `observe` then `take` first on every request of redbird's servers; returns a function that undoes it. */
-export function attachToRedbird(redbird: Redbird, take: RequestTaker, observe: RequestObserver = () => undefined): () => void {
+/**
+ * Runs `observe` then `take` first on every request of redbird's servers; on an HTTP/2 server,
+ * `claim` routes each stream first and a claimed one never becomes a compat request (h2-streams.ts).
+ * Returns a function that undoes it.
+ */
+export function attachToRedbird<C>(redbird: Redbird, take: RequestTaker<C>, observe: RequestObserver = () => undefined, claim?: StreamClaim<C>): () => void {
   const undo: Array<() => void> = [];
   const servers = redbird as unknown as RedbirdServers;
   // A request redbird proxies is logged with the route's target: redbird picks it (round robin) here.
@@ -41,6 +48,12 @@ export function attachToRedbird(redbird: Redbird, take: RequestTaker, observe: R
     };
     server.removeAllListeners('request');
     server.on('request', first);
+    if (claim) {
+      undo.push(takeHttp2Streams(server, claim, (req, res, claimed) => {
+        observe(req, res);
+        take(req, res, claimed);
+      }));
+    }
     undo.push(() => {
       server.removeListener('request', first);
       for (const listener of redbirdListeners) server.on('request', listener);

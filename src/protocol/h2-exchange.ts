@@ -1,0 +1,240 @@
+// An HTTP/2 stream the plugin takes, as Node's own HTTP/1 IncomingMessage/ServerResponse, built
+// straight from the ServerHttp2Stream: Node's compatibility Http2ServerRequest/Response are never
+// made for it (docs/http2.md). Scripts (Express swaps these objects' prototypes for its HTTP/1 ones),
+// the access log and the pool bridge see what they see on HTTP/1.1, with httpVersion '2.0'.
+// - the request: method, url, headers without pseudo-headers (`:authority` → Host when none came), a
+//   body without Content-Length marked chunked (its HTTP/1.1 meaning), the body pushed with
+//   backpressure (the stream pauses while the reader does not read);
+// - the response: its head becomes the stream's HEADERS (storeHttp2Head: the headers Node's
+//   _storeHeader is given, validated as Node does, no status message, no HTTP/1-only header; no HTTP/1
+//   text head is built); its socket is a Writable passing body bytes to the stream with backpressure;
+// - a stream closed before the answer finished (a reset) aborts the request and closes the response.
+// Per request: no closure, every listener is shared and finds its exchange through the stream.
+// This leans on ServerResponse internals (_storeHeader, _header, _headerSent, chunkedEncoding,
+// _hasBody, _contentLength) that have been stable for years and that Express itself reads.
+import http, { validateHeaderName, validateHeaderValue, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import { Writable } from 'node:stream';
+import { HTTP1_ONLY_RESPONSE_HEADERS } from './h2.js';
+
+const kSocket = Symbol('http1 socket of an h2 stream');
+type TakenStream = ServerHttp2Stream & { [kSocket]?: StreamSocket };
+
+const noop = (): void => undefined;
+
+/** What the script's request and response have as their socket: the client connection's facts, and
+ *  body bytes out to the stream (the head went as HEADERS). */
+export class StreamSocket extends Writable {
+  readonly stream: ServerHttp2Stream;
+  readonly req: IncomingMessage;
+  res!: ServerResponse;
+  readonly encrypted = true;
+
+  constructor(stream: ServerHttp2Stream) {
+    super({ decodeStrings: true });
+    this.stream = stream;
+    this.req = new http.IncomingMessage(this as never);
+  }
+
+  get #tls(): TLSSocket | undefined { return this.stream.session?.socket as TLSSocket | undefined; }
+  get remoteAddress(): string | undefined { return this.#tls?.remoteAddress; }
+  get remotePort(): number | undefined { return this.#tls?.remotePort; }
+  get remoteFamily(): string | undefined { return this.#tls?.remoteFamily; }
+  get localAddress(): string | undefined { return this.#tls?.localAddress; }
+  get localPort(): number | undefined { return this.#tls?.localPort; }
+  get alpnProtocol(): string { return 'h2'; }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    const stream = this.stream;
+    // res.end() writes an empty chunk to learn when everything before it went out.
+    if (chunk.length === 0 || stream.writableEnded || stream.destroyed) { callback(); return; }
+    if (stream.write(chunk)) callback();
+    else stream.once('drain', () => callback());
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    const stream = this.stream;
+    if (!stream.writableEnded && !stream.destroyed) stream.end();
+    callback();
+  }
+
+  // What http code may call on a connection: nothing to do here.
+  setTimeout(): this { return this; }
+  setNoDelay(): this { return this; }
+  setKeepAlive(): this { return this; }
+}
+
+interface ResponseInternals {
+  statusCode: number;
+  sendDate: boolean;
+  _header: string | null;
+  _headerSent: boolean;
+  _hasBody: boolean;
+  _contentLength: number | null;
+  _removedContLen: boolean;
+  chunkedEncoding: boolean;
+  socket: StreamSocket | null;
+  getHeaders(): Record<string, unknown>;
+  _storeHeader(firstLine: string, headers: unknown): void;
+}
+
+const CONTENT_LENGTH = 1;
+const TRANSFER_ENCODING = 2;
+const TRAILER = 4;
+
+/** One response header into the h2 header object (lower-case name, repeats as an array); returns
+ *  which of the headers the length rules care about it is. */
+function put(out: OutgoingHttpHeaders, name: string, value: unknown, validate: boolean): number {
+  if (validate) validateHeaderName(name);
+  const lower = name.toLowerCase();
+  const flag = lower === 'content-length' ? CONTENT_LENGTH : lower === 'transfer-encoding' ? TRANSFER_ENCODING : lower === 'trailer' ? TRAILER : 0;
+  if (Array.isArray(value)) {
+    for (const one of value as unknown[]) add(out, name, lower, one, validate);
+  } else add(out, name, lower, value, validate);
+  return flag;
+}
+
+function add(out: OutgoingHttpHeaders, name: string, lower: string, value: unknown, validate: boolean): void {
+  if (validate) validateHeaderValue(name, value as string);
+  if (HTTP1_ONLY_RESPONSE_HEADERS.has(lower)) return;
+  const text = typeof value === 'string' ? value : String(value);
+  const had = out[lower];
+  if (had === undefined) out[lower] = text;
+  else if (Array.isArray(had)) had.push(text);
+  else out[lower] = [String(had), text];
+}
+
+const RESPOND = { endStream: false, waitForTrailers: false };
+const RESPOND_NO_DATE = { endStream: false, waitForTrailers: false, sendDate: false };
+
+/**
+ * Stands in for ServerResponse#_storeHeader (called by writeHead with what it was given, or the
+ * response's header map): the same headers, validated as Node does, go out as the stream's HEADERS.
+ * Node's h2 layer adds `date` and ends the stream itself on HEAD, 204, 205 and 304.
+ */
+function storeHttp2Head(this: ResponseInternals, firstLine: string, given: unknown): void {
+  const out: OutgoingHttpHeaders = { ':status': this.statusCode };
+  let flags = 0;
+  if (given) {
+    if (given === outHeadersOf(this)) {
+      for (const key in given as Record<string, [string, unknown]>) {
+        const entry = (given as Record<string, [string, unknown]>)[key]!;
+        flags |= put(out, entry[0], entry[1], false);
+      }
+    } else if (Array.isArray(given)) {
+      if (given.length > 0 && Array.isArray(given[0])) {
+        for (const entry of given as Array<[string, unknown]>) flags |= put(out, entry[0], entry[1], true);
+      } else {
+        if (given.length % 2 !== 0) throw Object.assign(new TypeError('The argument \'headers\' is invalid'), { code: 'ERR_INVALID_ARG_VALUE' });
+        for (let i = 0; i < given.length; i += 2) flags |= put(out, given[i] as string, given[i + 1], true);
+      }
+    } else {
+      for (const key in given as Record<string, unknown>) {
+        if (Object.hasOwn(given as object, key)) flags |= put(out, key, (given as Record<string, unknown>)[key], true);
+      }
+    }
+  }
+  // A single-chunk answer (res.end(body) with no length set): Node's HTTP/1.1 rule, a Content-Length.
+  if ((flags & (CONTENT_LENGTH | TRANSFER_ENCODING | TRAILER)) === 0 && this._hasBody && !this._removedContLen && typeof this._contentLength === 'number') {
+    out['content-length'] = this._contentLength;
+  }
+  this._header = firstLine;       // headersSent; never written as bytes
+  this._headerSent = true;
+  this.chunkedEncoding = false;   // body bytes go out as they are (h2 frames them)
+  const stream = this.socket?.stream;
+  if (stream && !stream.headersSent && !stream.destroyed && !stream.closed) stream.respond(out, this.sendDate ? RESPOND : RESPOND_NO_DATE);
+}
+
+// ServerResponse keeps its header map (what setHeader filled) under Node's kOutHeaders symbol.
+let kOutHeaders: symbol | null = null;
+function outHeadersOf(res: object): unknown {
+  kOutHeaders ??= Object.getOwnPropertySymbols(res).find((s) => s.description === 'kOutHeaders') ?? Symbol('none');
+  return (res as Record<symbol, unknown>)[kOutHeaders];
+}
+
+// Shared listeners (`this` is the emitter); each finds its exchange through the stream.
+function onStreamData(this: TakenStream, chunk: Buffer): void {
+  if (!this[kSocket]!.req.push(chunk)) this.pause();
+}
+function onStreamEnd(this: TakenStream): void {
+  const req = this[kSocket]!.req;
+  req.complete = true;
+  req.push(null);
+}
+function onStreamClose(this: TakenStream): void {
+  const socket = this[kSocket]!;
+  if (socket.res.writableFinished) return;
+  // The client reset the stream or the connection went: the script's request is aborted.
+  if (!socket.req.destroyed) socket.req.destroy();
+  if (!socket.destroyed) socket.destroy();
+}
+function readStream(this: IncomingMessage): void {
+  (this.socket as unknown as StreamSocket).stream.resume();
+}
+function onResponseFinish(this: ServerResponse): void {
+  const socket = this.socket as unknown as StreamSocket | null;
+  if (!socket) return;
+  // A body the script did not read is discarded, as Node's HTTP server does.
+  if (!socket.req.complete) socket.stream.resume();
+  // → the stream ends (_final), then res 'close' (assignSocket's listener): counters and
+  // on-finished see the end.
+  socket.end();
+}
+function onSocketDrain(this: StreamSocket): void {
+  this.res.emit('drain');
+}
+
+/** Builds the HTTP/1 request and response of one h2 stream (`headers`, `rawHeaders`: its 'stream' event's). */
+export function http1Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: readonly string[]): { req: IncomingMessage; res: ServerResponse } {
+  const socket = new StreamSocket(stream);
+  socket.on('error', noop);
+  const req = socket.req;
+  req.method = headers[':method'] ?? 'GET';
+  req.url = headers[':path'] ?? '/';
+  req.httpVersion = '2.0';
+  req.httpVersionMajor = 2;
+  req.httpVersionMinor = 0;
+  const raw: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.charCodeAt(0) !== 58 /* : */) raw.push(rawHeaders[i]!, rawHeaders[i + 1]!);
+  }
+  const plain: Record<string, string | string[] | undefined> = {};
+  for (const name in headers) if (name.charCodeAt(0) !== 58) plain[name] = headers[name];
+  const authority = headers[':authority'];
+  if (plain.host === undefined && typeof authority === 'string' && authority !== '') {
+    plain.host = authority;
+    raw.push('Host', authority);
+  }
+  const hasBody = !stream.endAfterHeaders;
+  // A body without Content-Length is, in HTTP/1.1 terms, chunked: say so, as the worker hop does, so
+  // body parsers (type-is: hasBody) see it.
+  if (hasBody && plain['content-length'] === undefined) {
+    plain['transfer-encoding'] = 'chunked';
+    raw.push('transfer-encoding', 'chunked');
+  }
+  req.rawHeaders = raw;
+  req.headers = plain as http.IncomingHttpHeaders;
+  req.on('error', noop);
+  const taken = stream as TakenStream;
+  taken[kSocket] = socket;
+  if (hasBody) {
+    req._read = readStream;
+    taken.on('data', onStreamData);
+    taken.once('end', onStreamEnd);
+  } else {
+    req.complete = true;
+    req.push(null);
+  }
+  taken.on('error', noop); // a reset or a protocol error: 'close' follows, and says it
+  taken.once('close', onStreamClose);
+
+  const res = new http.ServerResponse(req);
+  socket.res = res;
+  res.on('error', noop);
+  (res as unknown as ResponseInternals)._storeHeader = storeHttp2Head;
+  res.assignSocket(socket as never);
+  socket.on('drain', onSocketDrain);
+  res.once('finish', onResponseFinish);
+  return { req, res };
+}
