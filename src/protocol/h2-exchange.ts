@@ -17,11 +17,35 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from
 import type { TLSSocket } from 'node:tls';
 import { Writable } from 'node:stream';
 import { HTTP1_ONLY_RESPONSE_HEADERS } from './h2.js';
+import { kTellsConnection } from '../script/request-shape.js';
 
 const kSocket = Symbol('http1 socket of an h2 stream');
 type TakenStream = ServerHttp2Stream & { [kSocket]?: StreamSocket };
 
 const noop = (): void => undefined;
+
+/** The client connection's facts, read once per h2 session (through session.socket, a Proxy). */
+interface ConnectionFacts {
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly remoteFamily: string | undefined;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+}
+const kFacts = Symbol('connection facts');
+const NO_FACTS: ConnectionFacts = { remoteAddress: undefined, remotePort: undefined, remoteFamily: undefined, localAddress: undefined, localPort: undefined };
+
+function factsOf(stream: ServerHttp2Stream): ConnectionFacts {
+  const session = stream.session as (ServerHttp2Stream['session'] & { [kFacts]?: ConnectionFacts }) | undefined;
+  if (!session) return NO_FACTS;
+  let facts = session[kFacts];
+  if (facts === undefined) {
+    const tls = session.socket as TLSSocket;
+    facts = { remoteAddress: tls.remoteAddress, remotePort: tls.remotePort, remoteFamily: tls.remoteFamily, localAddress: tls.localAddress, localPort: tls.localPort };
+    session[kFacts] = facts;
+  }
+  return facts;
+}
 
 /** What the script's request and response have as their socket: the client connection's facts, and
  *  body bytes out to the stream (the head went as HEADERS). */
@@ -30,19 +54,21 @@ export class StreamSocket extends Writable {
   readonly req: IncomingMessage;
   res!: ServerResponse;
   readonly encrypted = true;
+  readonly [kTellsConnection] = true;
+  readonly #facts: ConnectionFacts;
 
   constructor(stream: ServerHttp2Stream) {
     super({ decodeStrings: true });
     this.stream = stream;
+    this.#facts = factsOf(stream);
     this.req = new http.IncomingMessage(this as never);
   }
 
-  get #tls(): TLSSocket | undefined { return this.stream.session?.socket as TLSSocket | undefined; }
-  get remoteAddress(): string | undefined { return this.#tls?.remoteAddress; }
-  get remotePort(): number | undefined { return this.#tls?.remotePort; }
-  get remoteFamily(): string | undefined { return this.#tls?.remoteFamily; }
-  get localAddress(): string | undefined { return this.#tls?.localAddress; }
-  get localPort(): number | undefined { return this.#tls?.localPort; }
+  get remoteAddress(): string | undefined { return this.#facts.remoteAddress; }
+  get remotePort(): number | undefined { return this.#facts.remotePort; }
+  get remoteFamily(): string | undefined { return this.#facts.remoteFamily; }
+  get localAddress(): string | undefined { return this.#facts.localAddress; }
+  get localPort(): number | undefined { return this.#facts.localPort; }
   get alpnProtocol(): string { return 'h2'; }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
