@@ -7,11 +7,17 @@
 //   backpressure (the stream pauses while the reader does not read);
 // - the response: its head becomes the stream's HEADERS (storeHttp2Head: the headers Node's
 //   _storeHeader is given, validated as Node does, no status message, no HTTP/1-only header; no HTTP/1
-//   text head is built); its socket is a Writable passing body bytes to the stream with backpressure;
-// - a stream closed before the answer finished (a reset) aborts the request and closes the response.
+//   text head is built); body bytes go straight to the stream (writeToStream stands in for
+//   _writeRaw; backpressure: the stream's write()/'drain'), and end() ends the stream with its last
+//   chunk in one go; 'finish' when the stream has finished;
+// - the socket is a stand-in that is never written: it tells the connection's facts, and is
+//   destroyed when the stream closes, which closes the response (Node's own listener); destroyed
+//   before the answer ended (res.destroy()), it resets the stream;
+// - a stream closed before the answer finished (a reset) aborts the request.
 // Per request: no closure, every listener is shared and finds its exchange through the stream.
 // This leans on ServerResponse internals (_storeHeader, _header, _headerSent, chunkedEncoding,
 // _hasBody, _contentLength) that have been stable for years and that Express itself reads.
+import http2 from 'node:http2';
 import http, { validateHeaderName, validateHeaderValue, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
@@ -47,12 +53,21 @@ function factsOf(stream: ServerHttp2Stream): ConnectionFacts {
   return facts;
 }
 
-/** What the script's request and response have as their socket: the client connection's facts, and
- *  body bytes out to the stream (the head went as HEADERS). */
+/** What the script's request and response have as their socket: the client connection's facts; the
+ *  response writes to the stream itself. */
 export class StreamSocket extends Writable {
   readonly stream: ServerHttp2Stream;
   readonly req: IncomingMessage;
   res!: ServerResponse;
+  /** res.end() is running: its body chunk is held to go with the stream's end. */
+  ending = false;
+  held: Buffer | string | undefined = undefined;
+  heldEncoding: BufferEncoding | undefined = undefined;
+  /** res.end()'s own completion callback: called when the stream has finished (emits 'finish'). */
+  onFinish: (() => void) | undefined = undefined;
+  /** The stream finished: every byte of the answer went out. */
+  answered = false;
+  #drainHeard = false;
   readonly encrypted = true;
   readonly [kTellsConnection] = true;
   readonly #facts: ConnectionFacts;
@@ -71,18 +86,27 @@ export class StreamSocket extends Writable {
   get localPort(): number | undefined { return this.#facts.localPort; }
   get alpnProtocol(): string { return 'h2'; }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    const stream = this.stream;
-    // res.end() writes an empty chunk to learn when everything before it went out.
-    if (chunk.length === 0 || stream.writableEnded || stream.destroyed) { callback(); return; }
-    if (stream.write(chunk)) callback();
-    else stream.once('drain', () => callback());
+  override _write(_chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    callback(); // nothing writes here (writeToStream): whatever does is dropped, as h2 has no raw bytes
   }
 
-  override _final(callback: (err?: Error | null) => void): void {
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    // Destroyed before the answer ended (res.destroy(), a cut-off hop): the client must hear it.
     const stream = this.stream;
-    if (!stream.writableEnded && !stream.destroyed) stream.end();
-    callback();
+    if (!stream.destroyed && !stream.writableEnded) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    callback(err);
+  }
+
+  /** The stream's write() said "full": the response's 'drain' follows the stream's. */
+  awaitDrain(): void {
+    if (this.#drainHeard) return;
+    this.#drainHeard = true;
+    this.stream.once('drain', onStreamDrain);
+  }
+
+  drained(): void {
+    this.#drainHeard = false;
+    this.res.emit('drain');
   }
 
   // What http code may call on a connection: nothing to do here.
@@ -190,25 +214,94 @@ function onStreamEnd(this: TakenStream): void {
 }
 function onStreamClose(this: TakenStream): void {
   const socket = this[kSocket]!;
-  if (socket.res.writableFinished) return;
-  // The client reset the stream or the connection went: the script's request is aborted.
-  if (!socket.req.destroyed) socket.req.destroy();
+  // The client reset the stream or the connection went before the answer finished: the script's
+  // request is aborted.
+  if (!socket.answered && !socket.req.destroyed) socket.req.destroy();
+  // → res 'close' (assignSocket's listener): counters and on-finished see the end.
   if (!socket.destroyed) socket.destroy();
+}
+function onStreamFinish(this: TakenStream): void {
+  const socket = this[kSocket]!;
+  socket.answered = true;
+  // A body the script did not read is discarded, as Node's HTTP server does.
+  if (!socket.req.complete) this.resume();
+  const done = socket.onFinish;
+  socket.onFinish = undefined;
+  done?.();
+}
+function onStreamDrain(this: TakenStream): void {
+  this[kSocket]!.drained();
 }
 function readStream(this: IncomingMessage): void {
   (this.socket as unknown as StreamSocket).stream.resume();
 }
-function onResponseFinish(this: ServerResponse): void {
-  const socket = this.socket as unknown as StreamSocket | null;
-  if (!socket) return;
-  // A body the script did not read is discarded, as Node's HTTP server does.
-  if (!socket.req.complete) socket.stream.resume();
-  // → the stream ends (_final), then res 'close' (assignSocket's listener): counters and
-  // on-finished see the end.
-  socket.end();
+
+type Callback = (err?: Error | null) => void;
+type ResponseWithSocket = ServerResponse & { socket: StreamSocket | null; _headerSent: boolean };
+
+/**
+ * Stands in for OutgoingMessage#_writeRaw: body bytes to the stream. While end() runs, its chunk is
+ * held and its final empty write's callback (which emits 'finish') waits for the stream's finish.
+ */
+function writeToStream(this: ResponseWithSocket, data: Buffer | string, encoding?: BufferEncoding | Callback | null, callback?: Callback): boolean {
+  if (typeof encoding === 'function') { callback = encoding; encoding = null; }
+  const socket = this.socket;
+  const stream = socket?.stream;
+  if (!socket || !stream || stream.destroyed) return false; // as on a destroyed connection
+  if (!this._headerSent) {
+    // An informational head as HTTP/1.1 text (100 Continue, 103 Early Hints): not for an h2 stream.
+    if (callback) process.nextTick(callback);
+    return true;
+  }
+  if (socket.ending) {
+    if (data.length > 0) {
+      socket.held = data;
+      socket.heldEncoding = encoding ?? undefined;
+    }
+    if (callback) socket.onFinish = callback as () => void;
+    return true;
+  }
+  if (stream.writableEnded) {
+    // Node ended it at the head (HEAD, 204, 304): no body goes out.
+    if (callback) { if (stream.writableFinished) process.nextTick(callback); else socket.onFinish = callback as () => void; }
+    return true;
+  }
+  if (data.length === 0) {
+    if (callback) process.nextTick(callback);
+    return true;
+  }
+  const ok = encoding ? stream.write(data, encoding, callback) : stream.write(data, callback);
+  if (!ok) socket.awaitDrain();
+  return ok;
 }
-function onSocketDrain(this: StreamSocket): void {
-  this.res.emit('drain');
+
+const end = http.ServerResponse.prototype.end as (this: ServerResponse, chunk?: unknown, encoding?: unknown, cb?: unknown) => ServerResponse;
+
+/** res.end(): Node's own, then the stream ends with the held last chunk (head + body + END_STREAM
+ *  leave together when the head was not sent before). */
+function endResponse(this: ResponseWithSocket, chunk?: unknown, encoding?: unknown, cb?: unknown): ServerResponse {
+  const socket = this.socket;
+  if (!socket || this.finished) return end.call(this, chunk, encoding, cb);
+  socket.ending = true;
+  try {
+    end.call(this, chunk, encoding, cb);
+  } finally {
+    socket.ending = false;
+  }
+  const stream = socket.stream;
+  const last = socket.held;
+  socket.held = undefined;
+  if (!stream.destroyed && !stream.writableEnded) {
+    stream.once('finish', onStreamFinish);
+    if (last === undefined) stream.end();
+    else if (socket.heldEncoding) stream.end(last, socket.heldEncoding);
+    else stream.end(last);
+  } else if (!stream.destroyed) {
+    // Node ended it at the head (HEAD, 204, 304).
+    if (stream.writableFinished) onStreamFinish.call(stream as TakenStream);
+    else stream.once('finish', onStreamFinish);
+  }
+  return this;
 }
 
 /** Builds the HTTP/1 request and response of one h2 stream (`headers`, `rawHeaders`: its 'stream' event's). */
@@ -258,9 +351,11 @@ export function http1Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHe
   const res = new http.ServerResponse(req);
   socket.res = res;
   res.on('error', noop);
-  (res as unknown as ResponseInternals)._storeHeader = storeHttp2Head;
+  // Own properties: they stay when Express swaps the response's prototype for its own.
+  const own = res as unknown as ResponseInternals & { _writeRaw: typeof writeToStream; end: typeof endResponse };
+  own._storeHeader = storeHttp2Head;
+  own._writeRaw = writeToStream;
+  own.end = endResponse;
   res.assignSocket(socket as never);
-  socket.on('drain', onSocketDrain);
-  res.once('finish', onResponseFinish);
   return { req, res };
 }
