@@ -17,7 +17,6 @@
 // Per request: no closure, every listener is shared and finds its exchange through the stream.
 // This leans on ServerResponse internals (_storeHeader, _header, _headerSent, chunkedEncoding,
 // _hasBody, _contentLength) that have been stable for years and that Express itself reads.
-import http2 from 'node:http2';
 import http, { validateHeaderName, validateHeaderValue, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
@@ -93,7 +92,9 @@ export class StreamSocket extends Writable {
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     // Destroyed before the answer ended (res.destroy(), a cut-off hop): the client must hear it.
     const stream = this.stream;
-    if (!stream.destroyed && !stream.writableEnded) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    // destroy(err), not close(code): close() ends the writable side first, so the client would see a
+    // whole answer, then a reset of a stream it already took as complete.
+    if (!stream.destroyed && !stream.writableEnded) stream.destroy(err ?? new Error('the answer was cut off'));
     callback(err);
   }
 
