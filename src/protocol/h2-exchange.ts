@@ -233,6 +233,9 @@ function onStreamFinish(this: TakenStream): void {
 function onStreamDrain(this: TakenStream): void {
   this[kSocket]!.drained();
 }
+function endAtOnce(this: IncomingMessage): void {
+  this.push(null);
+}
 function readStream(this: IncomingMessage): void {
   (this.socket as unknown as StreamSocket).stream.resume();
 }
@@ -293,14 +296,14 @@ function endResponse(this: ResponseWithSocket, chunk?: unknown, encoding?: unkno
   const last = socket.held;
   socket.held = undefined;
   if (!stream.destroyed && !stream.writableEnded) {
-    stream.once('finish', onStreamFinish);
+    stream.on('finish', onStreamFinish);
     if (last === undefined) stream.end();
     else if (socket.heldEncoding) stream.end(last, socket.heldEncoding);
     else stream.end(last);
   } else if (!stream.destroyed) {
     // Node ended it at the head (HEAD, 204, 304).
     if (stream.writableFinished) onStreamFinish.call(stream as TakenStream);
-    else stream.once('finish', onStreamFinish);
+    else stream.on('finish', onStreamFinish);
   }
   return this;
 }
@@ -343,11 +346,12 @@ export function http1Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHe
     taken.on('data', onStreamData);
     taken.once('end', onStreamEnd);
   } else {
+    // No body: its end is pushed when someone reads (no tick scheduled for a request nobody reads).
     req.complete = true;
-    req.push(null);
+    req._read = endAtOnce;
   }
   taken.on('error', noop); // a reset or a protocol error: 'close' follows, and says it
-  taken.once('close', onStreamClose);
+  taken.on('close', onStreamClose);
 
   const res = new http.ServerResponse(req);
   socket.res = res;
