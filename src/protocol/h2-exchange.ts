@@ -10,9 +10,9 @@
 //   text head is built); body bytes go straight to the stream (writeToStream stands in for
 //   _writeRaw; backpressure: the stream's write()/'drain'), and end() ends the stream with its last
 //   chunk in one go; 'finish' when the stream has finished;
-// - the socket is a stand-in that is never written: it tells the connection's facts, and is
-//   destroyed when the stream closes, which closes the response (Node's own listener); destroyed
-//   before the answer ended (res.destroy()), it resets the stream;
+// - the socket is a stand-in that is never written: it tells the connection's facts; the stream's
+//   close closes the response; destroyed before the answer ended (res.destroy()), it resets the
+//   stream;
 // - a stream closed before the answer finished (a reset) aborts the request.
 // Per request: no closure, every listener is shared and finds its exchange through the stream.
 // This leans on ServerResponse internals (_storeHeader, _header, _headerSent, chunkedEncoding,
@@ -215,10 +215,20 @@ function onStreamEnd(this: TakenStream): void {
 }
 function onStreamClose(this: TakenStream): void {
   const socket = this[kSocket]!;
+  if (socket.answered) {
+    // The answer went out whole: the response closes as Node's HTTP server closes one after its
+    // 'finish' (counters and on-finished hear it); the stand-in socket is simply dropped.
+    const res = socket.res as ServerResponse & { _closed?: boolean };
+    if (res._closed !== true) {
+      res._closed = true;
+      res.destroyed = true;
+      res.emit('close');
+    }
+    return;
+  }
   // The client reset the stream or the connection went before the answer finished: the script's
-  // request is aborted.
-  if (!socket.answered && !socket.req.destroyed) socket.req.destroy();
-  // → res 'close' (assignSocket's listener): counters and on-finished see the end.
+  // request is aborted, and the socket's end closes the response (assignSocket's listener).
+  if (!socket.req.destroyed) socket.req.destroy();
   if (!socket.destroyed) socket.destroy();
 }
 function onStreamFinish(this: TakenStream): void {
