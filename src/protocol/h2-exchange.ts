@@ -72,7 +72,7 @@ export class StreamSocket extends Writable {
   readonly #facts: ConnectionFacts;
 
   constructor(stream: ServerHttp2Stream) {
-    super({ decodeStrings: true });
+    super();
     this.stream = stream;
     this.#facts = factsOf(stream);
     this.req = new http.IncomingMessage(this as never);
@@ -95,7 +95,7 @@ export class StreamSocket extends Writable {
     // destroy(err), not close(code): close() ends the writable side first, so the client would see a
     // whole answer, then a reset of a stream it already took as complete.
     if (!stream.destroyed && !stream.writableEnded) stream.destroy(err ?? new Error('the answer was cut off'));
-    callback(err);
+    callback(); // its error went to the stream: nobody listens to a stand-in's 'error
   }
 
   /** The stream's write() said "full": the response's 'drain' follows the stream's. */
@@ -321,17 +321,16 @@ function endResponse(this: ResponseWithSocket, chunk?: unknown, encoding?: unkno
 /** Builds the HTTP/1 request and response of one h2 stream (`headers`, `rawHeaders`: its 'stream' event's). */
 export function http1Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: readonly string[]): { req: IncomingMessage; res: ServerResponse } {
   const socket = new StreamSocket(stream);
-  socket.on('error', noop);
   const req = socket.req;
   req.method = headers[':method'] ?? 'GET';
   req.url = headers[':path'] ?? '/';
   req.httpVersion = '2.0';
   req.httpVersionMajor = 2;
   req.httpVersionMinor = 0;
-  const raw: string[] = [];
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.charCodeAt(0) !== 58 /* : */) raw.push(rawHeaders[i]!, rawHeaders[i + 1]!);
-  }
+  // Pseudo-headers come first (RFC 9113 §8.3; nghttp2 refuses a stream where they do not).
+  let first = 0;
+  while (first < rawHeaders.length && rawHeaders[first]!.charCodeAt(0) === 58 /* : */) first += 2;
+  const raw = rawHeaders.slice(first);
   const plain: Record<string, string | string[] | undefined> = {};
   for (const name in headers) if (name.charCodeAt(0) !== 58) plain[name] = headers[name];
   const authority = headers[':authority'];
@@ -348,13 +347,13 @@ export function http1Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHe
   }
   req.rawHeaders = raw;
   req.headers = plain as http.IncomingHttpHeaders;
-  req.on('error', noop);
+  // No 'error' listener on req: an IncomingMessage destroyed with an error emits it only when heard.
   const taken = stream as TakenStream;
   taken[kSocket] = socket;
   if (hasBody) {
     req._read = readStream;
     taken.on('data', onStreamData);
-    taken.once('end', onStreamEnd);
+    taken.on('end', onStreamEnd);
   } else {
     // No body: its end is pushed when someone reads (no tick scheduled for a request nobody reads).
     req.complete = true;
