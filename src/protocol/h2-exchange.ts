@@ -17,6 +17,7 @@
 // Per request: no closure, every listener is shared and finds its exchange through the stream.
 // This leans on ServerResponse internals (_storeHeader, _header, _headerSent, chunkedEncoding,
 // _hasBody, _contentLength) that have been stable for years and that Express itself reads.
+import http2 from 'node:http2';
 import http, { validateHeaderName, validateHeaderValue, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
@@ -92,9 +93,14 @@ export class StreamSocket extends Writable {
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     // Destroyed before the answer ended (res.destroy(), a cut-off hop): the client must hear it.
     const stream = this.stream;
-    // destroy(err), not close(code): close() ends the writable side first, so the client would see a
-    // whole answer, then a reset of a stream it already took as complete.
-    if (!stream.destroyed && !stream.writableEnded) stream.destroy(err ?? new Error('the answer was cut off'));
+    if (!stream.destroyed) {
+      // destroy(err), not close(code): close() ends the writable side first, so the client would see
+      // a whole answer, then a reset of a stream it already took as complete.
+      if (!stream.writableEnded) stream.destroy(err ?? new Error('the answer was cut off'));
+      // Answered, and the rest of the body is not wanted (limitRequestBody's 413): RST_STREAM
+      // NO_ERROR once the answer is out tells the client to stop sending (RFC 9113 §8.1).
+      else if (!this.req.complete) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+    }
     callback(); // its error went to the stream: nobody listens to a stand-in's 'error
   }
 
@@ -109,6 +115,11 @@ export class StreamSocket extends Writable {
     this.#drainHeard = false;
     this.res.emit('drain');
   }
+
+  // Reading this connection: the stream (limitRequestBody pauses it).
+  pause(): this { this.stream.pause(); return this; }
+  resume(): this { this.stream.resume(); return this; }
+  isPaused(): boolean { return this.stream.isPaused(); }
 
   // What http code may call on a connection: nothing to do here.
   setTimeout(): this { return this; }

@@ -55,7 +55,7 @@ interface H2Proxy {
   readonly ca: string;
 }
 
-async function startH2Proxy(t: ExecutionContext, extra: { files?: Record<string, string>; aliases?: unknown[] } = {}): Promise<H2Proxy> {
+async function startH2Proxy(t: ExecutionContext, extra: { files?: Record<string, string>; aliases?: unknown[]; defaults?: Record<string, unknown> } = {}): Promise<H2Proxy> {
   const dir = tempDir(t);
   writeTree(dir, { 'app.js': JS_APP, 'app.wsgi': PY_APP, ...extra.files });
   const cert = makeCertificate(dir, 'site', ['h2.test', 'localhost']);
@@ -65,6 +65,7 @@ async function startH2Proxy(t: ExecutionContext, extra: { files?: Record<string,
       python,
       processGroups: sixGroups(python ?? 'python3'),
       scriptAlias: extra.aliases ?? sixAliases('app.js', 'app.wsgi'),
+      ...(extra.defaults ? { defaults: extra.defaults } : {}),
     } },
   }, dir);
   const [port] = proxy.running.httpsPorts;
@@ -305,6 +306,7 @@ test('the h2 stream road (no compat objects): HEAD, 204, 304, Expect: 100-contin
   const pid = process.pid;
   const h2 = await startH2Proxy(t, {
     files: { 'edge.js': EDGE_APP },
+    defaults: { limitRequestBody: 1 << 20 },
     aliases: [
       { url: '/inline', path: 'edge.js', processGroup: '%{GLOBAL}', applicationGroup: '%{GLOBAL}' },
       { url: '/isolate', path: 'edge.js', applicationGroup: 'iso' },
@@ -350,6 +352,26 @@ test('the h2 stream road (no compat objects): HEAD, 204, 304, Expect: 100-contin
       stream.on('close', () => resolve({ rst: stream.rstCode ?? 0, body }));
     });
     t.not(cut.rst, http2.constants.NGHTTP2_NO_ERROR, `${mode}: a reset`);
+    // A body over limitRequestBody (no Content-Length): 413, and the client is told to stop sending.
+    const over = await new Promise<{ status: number; sent: number }>((resolve) => {
+      const stream = session.request({ ':method': 'POST', ':path': `${mode}/count` }, { endStream: false });
+      let status = 0;
+      let sent = 0;
+      stream.on('response', (h) => { status = Number(h[':status']); });
+      stream.on('error', () => undefined);
+      stream.on('close', () => resolve({ status, sent }));
+      stream.resume();
+      const pump = (): void => {
+        while (sent < 256 << 20 && !stream.destroyed) {
+          sent += 65536;
+          if (!stream.write(Buffer.alloc(65536))) { stream.once('drain', pump); return; }
+        }
+        if (!stream.destroyed) stream.end();
+      };
+      pump();
+    });
+    t.is(over.status, 413, `${mode}: limitRequestBody`);
+    t.true(over.sent < 256 << 20, `${mode}: the upload was stopped (${over.sent} bytes sent)`);
   }
   // Not the plugin's: Node's compat layer and redbird's "no route" answer, on the same connection
   // (redbird sets 404 only on an http.ServerResponse, so over h2 its status is 200: redbird's, as before).
