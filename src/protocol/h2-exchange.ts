@@ -342,22 +342,15 @@ export function http1Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHe
   let first = 0;
   while (first < rawHeaders.length && rawHeaders[first]!.charCodeAt(0) === 58 /* : */) first += 2;
   const raw = rawHeaders.slice(first);
-  const plain: Record<string, string | string[] | undefined> = {};
-  for (const name in headers) if (name.charCodeAt(0) !== 58) plain[name] = headers[name];
   const authority = headers[':authority'];
-  if (plain.host === undefined && typeof authority === 'string' && authority !== '') {
-    plain.host = authority;
-    raw.push('Host', authority);
-  }
+  if (headers.host === undefined && typeof authority === 'string' && authority !== '') raw.push('Host', authority);
   const hasBody = !stream.endAfterHeaders;
   // A body without Content-Length is, in HTTP/1.1 terms, chunked: say so, as the worker hop does, so
   // body parsers (type-is: hasBody) see it.
-  if (hasBody && plain['content-length'] === undefined) {
-    plain['transfer-encoding'] = 'chunked';
-    raw.push('transfer-encoding', 'chunked');
-  }
-  req.rawHeaders = raw;
-  req.headers = plain as http.IncomingHttpHeaders;
+  if (hasBody && headers['content-length'] === undefined) raw.push('transfer-encoding', 'chunked');
+  // req.headers is then built by Node's HTTP/1 rules (repeats joined, Set-Cookie an array, one
+  // Content-Type), when first read.
+  (req as IncomingMessage & { _addHeaderLines(raw: string[], n: number): void })._addHeaderLines(raw, raw.length);
   // No 'error' listener on req: an IncomingMessage destroyed with an error emits it only when heard.
   const taken = stream as TakenStream;
   taken[kSocket] = socket;
