@@ -27,13 +27,17 @@ async function freePort() {
   return port;
 }
 const [httpPort, tlsPort, barePort] = [await freePort(), await freePort(), await freePort()];
+// H2_BEFORE=<a checkout's root, built>: its proxy too, same config on its own ports, for before → after
+// figures in one run.
+const before = process.env.H2_BEFORE ? path.resolve(process.env.H2_BEFORE) : null;
+const [beforeHttpPort, beforeTlsPort] = before ? [await freePort(), await freePort()] : [0, 0];
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sa-h2bench-'));
 const key = path.join(dir, 'site.key');
 const cert = path.join(dir, 'site.crt');
 spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key,
   '-out', cert, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
-writeFileSync(path.join(dir, 'proxy.json'), JSON.stringify({
-  proxy: { port: httpPort, host: '127.0.0.1', ssl: { port: tlsPort, key, cert, http2: true } },
+const configOf = (port, sslPort) => JSON.stringify({
+  proxy: { port, host: '127.0.0.1', ssl: { port: sslPort, key, cert, http2: true } },
   routes: [],
   plugins: { scriptalias: {
     // listenBacklog above h2load's 128 streams in flight: no request waits for a 503.
@@ -43,7 +47,9 @@ writeFileSync(path.join(dir, 'proxy.json'), JSON.stringify({
       { url: '/pool', path: appFile, processGroup: 'bench', applicationGroup: '%{GLOBAL}' },
     ],
   } },
-}));
+});
+writeFileSync(path.join(dir, 'proxy.json'), configOf(httpPort, tlsPort));
+if (before) writeFileSync(path.join(dir, 'before.json'), configOf(beforeHttpPort, beforeTlsPort));
 
 const children = [];
 const cleanup = () => { for (const child of children) child.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); };
@@ -63,18 +69,24 @@ async function waitPort(port) {
 
 children.push(spawn(process.execPath, [path.join(root, 'bench', 'h2', 'bare.mjs'), appFile, key, cert, String(barePort)], { stdio: 'ignore' }));
 children.push(spawn(process.execPath, [path.join(root, 'dist', 'plugin', 'cli.js'), 'serve', path.join(dir, 'proxy.json')], { stdio: 'ignore' }));
+if (before) children.push(spawn(process.execPath, [path.join(before, 'dist', 'plugin', 'cli.js'), 'serve', path.join(dir, 'before.json')], { stdio: 'ignore' }));
 for (const child of children) {
   child.once('exit', (code) => { console.error(`a server exited early (code ${code})`); process.exit(1); });
 }
 await waitPort(barePort);
 await waitPort(tlsPort);
+if (before) await waitPort(beforeTlsPort);
 
-const [barePid, proxyPid] = children.map((c) => c.pid);
+const [barePid, proxyPid, beforePid] = children.map((c) => c.pid);
 const servers = [
   { name: 'bare node http2.createSecureServer', url: `https://127.0.0.1:${barePort}/hello`, pid: barePid },
   { name: 'scriptalias inline (h2)', url: `https://127.0.0.1:${tlsPort}/inline/hello`, pid: proxyPid },
   { name: 'scriptalias JS pool 1×16 (h2)', url: `https://127.0.0.1:${tlsPort}/pool/hello`, pid: proxyPid },
 ];
+if (before) {
+  servers.push({ name: 'before: scriptalias inline (h2)', url: `https://127.0.0.1:${beforeTlsPort}/inline/hello`, pid: beforePid },
+    { name: 'before: scriptalias JS pool 1×16 (h2)', url: `https://127.0.0.1:${beforeTlsPort}/pool/hello`, pid: beforePid });
+}
 
 /** CPU time (user + system, µs) a process used so far: robust when the machine is shared. */
 function cpuMicros(pid) {
