@@ -15,8 +15,10 @@
 //   stream;
 // - a stream closed before the answer finished (a reset) aborts the request.
 // Per request: no closure, every listener is shared and finds its exchange through the stream.
-// This leans on ServerResponse internals (_storeHeader, _header, _headerSent, chunkedEncoding,
-// _hasBody, _contentLength) that have been stable for years and that Express itself reads.
+// This leans on ServerResponse internals (_storeHeader, _writeRaw, _header, _headerSent,
+// chunkedEncoding, _hasBody, _contentLength, kOutHeaders) and IncomingMessage#_addHeaderLines, stable
+// for years and read by Express itself; the stand-ins are own properties, so they stay when Express
+// swaps the prototypes.
 import http2 from 'node:http2';
 import http, { validateHeaderName, validateHeaderValue, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
@@ -101,7 +103,7 @@ export class StreamSocket extends Writable {
       // NO_ERROR once the answer is out tells the client to stop sending (RFC 9113 §8.1).
       else if (!this.req.complete) stream.close(http2.constants.NGHTTP2_NO_ERROR);
     }
-    callback(); // its error went to the stream: nobody listens to a stand-in's 'error
+    callback(); // its error went to the stream: nobody listens to a stand-in's 'error'
   }
 
   /** The stream's write() said "full": the response's 'drain' follows the stream's. */
@@ -137,7 +139,6 @@ interface ResponseInternals {
   _removedContLen: boolean;
   chunkedEncoding: boolean;
   socket: StreamSocket | null;
-  getHeaders(): Record<string, unknown>;
   _storeHeader(firstLine: string, headers: unknown): void;
 }
 
@@ -217,7 +218,9 @@ function outHeadersOf(res: object): unknown {
 
 // Shared listeners (`this` is the emitter); each finds its exchange through the stream.
 function onStreamData(this: TakenStream, chunk: Buffer): void {
-  if (!this[kSocket]!.req.push(chunk)) this.pause();
+  const req = this[kSocket]!.req;
+  if (req.destroyed) return; // nobody reads any more: dropped, the stream flows to its end
+  if (!req.push(chunk)) this.pause();
 }
 function onStreamEnd(this: TakenStream): void {
   const req = this[kSocket]!.req;
