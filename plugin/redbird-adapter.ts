@@ -3,6 +3,7 @@
 // before redbird resolves or rewrites anything, so SCRIPT_NAME/PATH_INFO come from the original URL;
 // anything else (and every WebSocket upgrade, a separate event) reaches redbird unchanged.
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
+import type { Server as NetServer } from 'node:net';
 import type { Redbird } from 'redbird';
 import { recordOf } from '../src/ops/request-record.js';
 import { takeHttp2Streams, type StreamClaim } from './h2-streams.js';
@@ -24,9 +25,12 @@ interface RedbirdServers {
 /**
  * Runs `observe` then `take` first on every request of redbird's servers; on an HTTP/2 server,
  * `claim` routes each stream first and a claimed one never becomes a compat request (h2-streams.ts).
+ * redbird keeps only its last HTTPS server (`httpsServer`): `more` are the others it made (serve's
+ * TLS listeners, one per proxy.ssl entry), or the plugin would never hear their requests.
  * Returns a function that undoes it.
  */
-export function attachToRedbird<C>(redbird: Redbird, take: RequestTaker<C>, observe: RequestObserver = () => undefined, claim?: StreamClaim<C>): () => void {
+export function attachToRedbird<C>(redbird: Redbird, take: RequestTaker<C>, observe: RequestObserver = () => undefined, claim?: StreamClaim<C>,
+  more: readonly NetServer[] = []): () => void {
   const undo: Array<() => void> = [];
   const servers = redbird as unknown as RedbirdServers;
   // A request redbird proxies is logged with the route's target: redbird picks it (round robin) here.
@@ -38,7 +42,7 @@ export function attachToRedbird<C>(redbird: Redbird, take: RequestTaker<C>, obse
     return target;
   };
   undo.push(() => { delete (servers as Partial<RedbirdServers>).getTarget; });
-  for (const server of [servers.server, servers.httpsServer]) {
+  for (const server of new Set([servers.server, servers.httpsServer, ...more as readonly Server[]])) {
     if (!server) continue;
     const redbirdListeners = server.listeners('request') as RequestListener[];
     const first: RequestListener = (req, res) => {

@@ -382,3 +382,24 @@ test('the h2 stream road (no compat objects): HEAD, 204, 304, Expect: 100-contin
   t.is(process.pid, pid);
   t.deepEqual(warnings.filter((m) => /HTTP\/2|status message/i.test(m)), []);
 });
+
+test('every proxy.ssl listener is the plugin\'s, not only the last one redbird keeps: an h2 one and an HTTP/1.1 one', async (t) => {
+  const dir = tempDir(t);
+  writeTree(dir, { 'app.js': JS_APP });
+  const cert = makeCertificate(dir, 'site', ['h2.test', 'localhost']);
+  const proxy = await startProxy(t, {
+    proxy: { ssl: [{ port: 0, key: 'site.key', cert: 'site.crt', http2: true }, { port: 0, key: 'site.key', cert: 'site.crt' }] },
+    plugins: { scriptalias: { scriptAlias: [{ url: '/js-inline', path: 'app.js', processGroup: '%{GLOBAL}', applicationGroup: '%{GLOBAL}' }] } },
+  }, dir);
+  const [h2Port, h1Port] = proxy.running.httpsPorts;
+  if (h2Port === undefined || h1Port === undefined) throw new Error('two https ports expected');
+  const session = connect({ proxy, port: h2Port, ca: cert.pem }, t);
+  const over2 = await h2Request(session, '/js-inline/first');
+  t.is(over2.status, 200, over2.body.toString());
+  t.is(jsonOf(over2.body).httpVersion, '2.0');
+  for (const port of [h2Port, h1Port]) {
+    const over1 = await httpsGet(port, 'localhost', '/js-inline/h1', cert.pem);
+    t.is(over1.status, 200, `port ${port}: ${over1.body}`);
+    t.is(jsonOf(over1.body).httpVersion, '1.1');
+  }
+});
