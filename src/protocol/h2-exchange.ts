@@ -164,9 +164,20 @@ function add(out: OutgoingHttpHeaders, name: string, lower: string, value: unkno
   const text = typeof value === 'string' ? value : String(value);
   const had = out[lower];
   if (had === undefined) out[lower] = text;
+  // Node's h2 layer throws on a repeat of a single-value header (two Content-Types): the first
+  // stands, as an HTTP/1 client's parser keeps it.
+  else if (SINGLE_VALUE.has(lower)) return;
   else if (Array.isArray(had)) had.push(text);
   else out[lower] = [String(had), text];
 }
+
+/** Response headers Node's HTTP/2 layer allows once (lib/internal/http2/util.js kSingleValueHeaders). */
+const SINGLE_VALUE: ReadonlySet<string> = new Set(['access-control-allow-credentials', 'access-control-max-age',
+  'access-control-request-method', 'age', 'authorization', 'content-encoding', 'content-language', 'content-length',
+  'content-location', 'content-md5', 'content-range', 'content-type', 'date', 'dnt', 'etag', 'expires', 'from', 'host',
+  'if-match', 'if-modified-since', 'if-none-match', 'if-range', 'if-unmodified-since', 'last-modified', 'location',
+  'max-forwards', 'proxy-authorization', 'range', 'referer', 'retry-after', 'tk', 'upgrade-insecure-requests', 'user-agent',
+  'x-content-type-options']);
 
 const RESPOND = { endStream: false, waitForTrailers: false };
 const RESPOND_NO_DATE = { endStream: false, waitForTrailers: false, sendDate: false };
@@ -206,7 +217,14 @@ function storeHttp2Head(this: ResponseInternals, firstLine: string, given: unkno
   this._headerSent = true;
   this.chunkedEncoding = false;   // body bytes go out as they are (h2 frames them)
   const stream = this.socket?.stream;
-  if (stream && !stream.headersSent && !stream.destroyed && !stream.closed) stream.respond(out, this.sendDate ? RESPOND : RESPOND_NO_DATE);
+  if (!stream || stream.headersSent || stream.destroyed || stream.closed) return;
+  try {
+    stream.respond(out, this.sendDate ? RESPOND : RESPOND_NO_DATE);
+  } catch (err) {
+    // What HTTP/1 allows and h2 does not (a final status outside 200–599): this stream is reset,
+    // never an exception in whoever wrote the head (the pool bridge, a script's callback).
+    stream.destroy(err as Error);
+  }
 }
 
 // ServerResponse keeps its header map (what setHeader filled) under Node's kOutHeaders symbol.

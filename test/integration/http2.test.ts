@@ -296,6 +296,8 @@ const EDGE_APP = `module.exports.application = (req, res) => {
     res.end('accepted');
     return;
   }
+  if (p === '/twotypes') { res.setHeader('content-type', ['text/plain', 'text/html']); res.end('two'); return; }
+  if (p === '/status999') { setTimeout(() => { res.writeHead(999); res.end('odd'); }, 1); return; }
   if (p === '/pieces') { res.write('a'); setTimeout(() => { res.write('b'); res.end(); }, 5); return; }
   res.setHeader('content-type', 'text/plain');
   res.end('hello ' + req.method);
@@ -329,6 +331,14 @@ test('the h2 stream road (no compat objects): HEAD, 204, 304, Expect: 100-contin
     t.is(notModified.status, 304, mode);
     t.is(notModified.headers.etag, '"x"', mode);
     t.is((await h2Request(session, `${mode}/pieces`)).body.toString(), 'ab', mode);
+    // What HTTP/1 allows and h2 refuses never ends the proxy: a repeated single-value header keeps
+    // its first value; a final status h2 cannot carry resets the stream (the pool's bridge answers 502).
+    const twoTypes = await h2Request(session, `${mode}/twotypes`);
+    t.is(twoTypes.status, 200, mode);
+    t.is(twoTypes.headers['content-type'], 'text/plain', mode);
+    t.is(twoTypes.body.toString(), 'two', mode);
+    const odd = await h2Request(session, `${mode}/status999`).then((a) => a.status, () => 'reset');
+    t.true(odd === 'reset' || odd === 502, `${mode}: ${odd}`);
     t.is((await h2Request(session, `${mode}/bad`)).body.toString(), 'ERR_INVALID_CHAR', `${mode}: Node's header validation`);
     // Write after end on the proxy's own thread: heard (res 'error'), never the process's end. (In an
     // isolate or a pool worker the same script ends that realm, over HTTP/1.1 too: not this road's.)
