@@ -4,7 +4,7 @@ import type { Redbird } from 'redbird';
 import type { Server } from 'node:net';
 import path from 'node:path';
 import { loadConfigFile, loadConfigText, resolveConfigObject } from '../src/config/index.js';
-import { ScriptAliasRuntime, type ReloadReport, type RuntimeStatus } from '../src/runtime/runtime.js';
+import { ScriptAliasRuntime, type Claim, type ReloadReport, type RuntimeStatus } from '../src/runtime/runtime.js';
 import type { ResolvedConfig } from '../src/config/types.js';
 import type { RuntimeEvents } from '../src/runtime/events.js';
 import type { RemotePoolMaker } from '../src/runtime/executor-factory.js';
@@ -50,7 +50,8 @@ export interface ScriptAliasOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Register the config's plain `routes` with redbird too (default true). */
   readonly registerRoutes?: boolean;
-  /** Further listeners to put under requestReadTimeout beside redbird's own (serve's HTTPS servers). */
+  /** Further servers redbird made beside the two it keeps (serve's HTTPS servers, one per proxy.ssl
+   *  entry): the plugin serves them too and puts them under requestReadTimeout. */
   readonly servers?: readonly Server[];
   /** Cluster mode only (serve's proxy processes): named groups dispatch to the primary's pools. */
   readonly remotePool?: RemotePoolMaker;
@@ -94,12 +95,13 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
   const guard = readTimeoutGuard(() => runtime.config.requestReadTimeout, log);
   // redbird's servers: the plugin's own first listener tells the guard (no second listener per server).
   for (const server of redbirdServers(redbird)) guard.watch(server, false);
-  for (const server of options.servers ?? []) guard.watch(server);
-  const detach = attachToRedbird(redbird, (req, res) => runtime.handle(req, res), (req, res) => {
+  // serve's listeners are attached below too: the same first listener tells the guard.
+  for (const server of options.servers ?? []) guard.watch(server, false);
+  const detach = attachToRedbird(redbird, (req, res, claimed?: Claim) => runtime.handle(req, res, claimed), (req, res) => {
     guard.onRequest(req, res);
     // One record per request for the access log and the metrics' 'request' event; none when both are off.
     if (accessLog !== null || runtime.events.listenerCount('request') > 0) trackRequest(req, res, accessLog, runtime.events);
-  });
+  }, (method, url, host) => runtime.claim(method, url, host), options.servers);
   let unregister = withRoutes ? await registerRoutes(redbird, config.routes) : () => undefined;
   let attached = true;
   /** Hands redbird's servers and routes back, once: close() and destroy() may both run. */

@@ -3,10 +3,14 @@
 // before redbird resolves or rewrites anything, so SCRIPT_NAME/PATH_INFO come from the original URL;
 // anything else (and every WebSocket upgrade, a separate event) reaches redbird unchanged.
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
+import type { Server as NetServer } from 'node:net';
 import type { Redbird } from 'redbird';
 import { recordOf } from '../src/ops/request-record.js';
+import { takeHttp2Streams, type StreamClaim } from './h2-streams.js';
 
-export type RequestTaker = (req: IncomingMessage, res: ServerResponse) => boolean;
+/** Answers a request the plugin takes (true) or leaves it to redbird (false); `claimed` is what
+ *  `claim` said of it when it came as an HTTP/2 stream. */
+export type RequestTaker<C = unknown> = (req: IncomingMessage, res: ServerResponse, claimed?: C) => boolean;
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 /** Sees every request first, whoever answers it (the access log). */
 export type RequestObserver = (req: IncomingMessage, res: ServerResponse) => void;
@@ -18,8 +22,15 @@ interface RedbirdServers {
   getTarget: GetTarget;
 }
 
-/** Runs `observe` then `take` first on every request of redbird's servers; returns a function that undoes it. */
-export function attachToRedbird(redbird: Redbird, take: RequestTaker, observe: RequestObserver = () => undefined): () => void {
+/**
+ * Runs `observe` then `take` first on every request of redbird's servers; on an HTTP/2 server,
+ * `claim` routes each stream first and a claimed one never becomes a compat request (h2-streams.ts).
+ * redbird keeps only its last HTTPS server (`httpsServer`): `more` are the others it made (serve's
+ * TLS listeners, one per proxy.ssl entry), or the plugin would never hear their requests.
+ * Returns a function that undoes it.
+ */
+export function attachToRedbird<C>(redbird: Redbird, take: RequestTaker<C>, observe: RequestObserver = () => undefined, claim?: StreamClaim<C>,
+  more: readonly NetServer[] = []): () => void {
   const undo: Array<() => void> = [];
   const servers = redbird as unknown as RedbirdServers;
   // A request redbird proxies is logged with the route's target: redbird picks it (round robin) here.
@@ -31,7 +42,7 @@ export function attachToRedbird(redbird: Redbird, take: RequestTaker, observe: R
     return target;
   };
   undo.push(() => { delete (servers as Partial<RedbirdServers>).getTarget; });
-  for (const server of [servers.server, servers.httpsServer]) {
+  for (const server of new Set([servers.server, servers.httpsServer, ...more as readonly Server[]])) {
     if (!server) continue;
     const redbirdListeners = server.listeners('request') as RequestListener[];
     const first: RequestListener = (req, res) => {
@@ -41,6 +52,12 @@ export function attachToRedbird(redbird: Redbird, take: RequestTaker, observe: R
     };
     server.removeAllListeners('request');
     server.on('request', first);
+    if (claim) {
+      undo.push(takeHttp2Streams(server, claim, (req, res, claimed) => {
+        observe(req, res);
+        take(req, res, claimed);
+      }));
+    }
     undo.push(() => {
       server.removeListener('request', first);
       for (const listener of redbirdListeners) server.on('request', listener);

@@ -189,7 +189,10 @@ async function serveWith(feed: ConfigFeed, source: Awaited<ReturnType<ConfigFeed
   };
   // close() and destroy() may both run (a second signal during a graceful stop): redbird closes once.
   let redbirdClosed: Promise<void> | null = null;
-  const closeRedbird = (): Promise<void> => (redbirdClosed ??= proxy.close());
+  // redbird closes only the last HTTPS server it made: the other proxy.ssl listeners are closed here.
+  const closeRedbird = (): Promise<void> => (redbirdClosed ??= Promise.all([proxy.close(),
+    ...tlsServers.servers.map((tlsServer) => (tlsServer.listening ? new Promise<void>((resolve) => tlsServer.close(() => resolve())) : undefined))])
+    .then(() => undefined));
   return {
     port: actualPort, url, httpsPorts, httpsUrls, metricsUrl: metrics?.url ?? null, plugin: attached, redbird: proxy, reload,
     async close() {

@@ -17,13 +17,27 @@ if (spawnSync('h2load', ['--version']).status !== 0) {
   console.error('h2load is missing: apt-get install nghttp2-client');
   process.exit(1);
 }
+// Free ports picked now (never fixed ones: another bench on the machine may hold them, and h2load
+// would then measure that server while ours failed to listen).
+async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+const [httpPort, tlsPort, barePort] = [await freePort(), await freePort(), await freePort()];
+// H2_BEFORE=<a checkout's root, built>: its proxy too, same config on its own ports, for before → after
+// figures in one run.
+const before = process.env.H2_BEFORE ? path.resolve(process.env.H2_BEFORE) : null;
+const [beforeHttpPort, beforeTlsPort] = before ? [await freePort(), await freePort()] : [0, 0];
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sa-h2bench-'));
 const key = path.join(dir, 'site.key');
 const cert = path.join(dir, 'site.crt');
 spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key,
   '-out', cert, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
-writeFileSync(path.join(dir, 'proxy.json'), JSON.stringify({
-  proxy: { port: 18380, host: '127.0.0.1', ssl: { port: 18443, key, cert, http2: true } },
+const configOf = (port, sslPort) => JSON.stringify({
+  proxy: { port, host: '127.0.0.1', ssl: { port: sslPort, key, cert, http2: true } },
   routes: [],
   plugins: { scriptalias: {
     // listenBacklog above h2load's 128 streams in flight: no request waits for a 503.
@@ -33,7 +47,9 @@ writeFileSync(path.join(dir, 'proxy.json'), JSON.stringify({
       { url: '/pool', path: appFile, processGroup: 'bench', applicationGroup: '%{GLOBAL}' },
     ],
   } },
-}));
+});
+writeFileSync(path.join(dir, 'proxy.json'), configOf(httpPort, tlsPort));
+if (before) writeFileSync(path.join(dir, 'before.json'), configOf(beforeHttpPort, beforeTlsPort));
 
 const children = [];
 const cleanup = () => { for (const child of children) child.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); };
@@ -51,17 +67,26 @@ async function waitPort(port) {
   throw new Error(`port ${port} never opened`);
 }
 
-children.push(spawn(process.execPath, [path.join(root, 'bench', 'h2', 'bare.mjs'), appFile, key, cert, '18444'], { stdio: 'ignore' }));
+children.push(spawn(process.execPath, [path.join(root, 'bench', 'h2', 'bare.mjs'), appFile, key, cert, String(barePort)], { stdio: 'ignore' }));
 children.push(spawn(process.execPath, [path.join(root, 'dist', 'plugin', 'cli.js'), 'serve', path.join(dir, 'proxy.json')], { stdio: 'ignore' }));
-await waitPort(18444);
-await waitPort(18443);
+if (before) children.push(spawn(process.execPath, [path.join(before, 'dist', 'plugin', 'cli.js'), 'serve', path.join(dir, 'before.json')], { stdio: 'ignore' }));
+for (const child of children) {
+  child.once('exit', (code) => { console.error(`a server exited early (code ${code})`); process.exit(1); });
+}
+await waitPort(barePort);
+await waitPort(tlsPort);
+if (before) await waitPort(beforeTlsPort);
 
-const [barePid, proxyPid] = children.map((c) => c.pid);
+const [barePid, proxyPid, beforePid] = children.map((c) => c.pid);
 const servers = [
-  { name: 'bare node http2.createSecureServer', url: 'https://127.0.0.1:18444/hello', pid: barePid },
-  { name: 'scriptalias inline (h2)', url: 'https://127.0.0.1:18443/inline/hello', pid: proxyPid },
-  { name: 'scriptalias JS pool 1×16 (h2)', url: 'https://127.0.0.1:18443/pool/hello', pid: proxyPid },
+  { name: 'bare node http2.createSecureServer', url: `https://127.0.0.1:${barePort}/hello`, pid: barePid },
+  { name: 'scriptalias inline (h2)', url: `https://127.0.0.1:${tlsPort}/inline/hello`, pid: proxyPid },
+  { name: 'scriptalias JS pool 1×16 (h2)', url: `https://127.0.0.1:${tlsPort}/pool/hello`, pid: proxyPid },
 ];
+if (before) {
+  servers.push({ name: 'before: scriptalias inline (h2)', url: `https://127.0.0.1:${beforeTlsPort}/inline/hello`, pid: beforePid },
+    { name: 'before: scriptalias JS pool 1×16 (h2)', url: `https://127.0.0.1:${beforeTlsPort}/pool/hello`, pid: beforePid });
+}
 
 /** CPU time (user + system, µs) a process used so far: robust when the machine is shared. */
 function cpuMicros(pid) {
@@ -71,13 +96,14 @@ function cpuMicros(pid) {
 
 function h2load(url, duration, pid) {
   const before = pid ? cpuMicros(pid) : 0;
-  const run = spawnSync('h2load', ['-c', '8', '-m', '16', '-t', '1', '-D', String(duration), '--warm-up-time', '1', url], { encoding: 'utf8' });
+  // No --warm-up-time: its requests are not counted but their CPU was, ~20 % too much per request
+  // (every server is warmed by the 2 s run before the rounds).
+  const run = spawnSync('h2load', ['-c', '8', '-m', '16', '-t', '1', '-D', String(duration), url], { encoding: 'utf8' });
   const rate = /finished in [^,]+, ([\d.]+) req\/s/.exec(run.stdout);
   const done = /requests: \d+ total, \d+ started, (\d+) done/.exec(run.stdout);
   const ok = /status codes: (\d+) 2xx/.exec(run.stdout);
   if (!rate || !done || !ok) throw new Error(`h2load failed for ${url}: ${run.stdout}${run.stderr}`);
-  // Only 2xx answers count; the warm-up second's CPU is in `before..after` too, so CPU/request is
-  // over every request h2load sent (done + warm-up ones are not reported: a slight overestimate).
+  // Only 2xx answers count for req/s; CPU/request is over every request h2load sent.
   const answered = Number(done[1]);
   const rps = answered === 0 ? 0 : Number(rate[1]) * Number(ok[1]) / answered;
   const cpu = pid ? (cpuMicros(pid) - before) / Math.max(1, answered) : 0;

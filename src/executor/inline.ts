@@ -12,7 +12,7 @@ import { createScriptCache } from '../script/load-script.js';
 import { runScript, type FailureSink, type RunCounters } from '../script/run-script.js';
 import { GLOBAL_GROUP } from '../constants.js';
 import { sendError } from '../http-error.js';
-import { isHttp2 } from '../protocol/h2.js';
+import { isCompatHttp2 } from '../protocol/h2.js';
 import { runOverHttp2 } from './inline-h2-direct.js';
 
 export interface InlineOptions {
@@ -74,7 +74,7 @@ export function createInlineExecutor(options: InlineOptions): Executor {
     dispatch(job: ScriptJob, req: IncomingMessage, res: ServerResponse) {
       const ms = options.requestTimeoutMs ?? 0;
       if (ms > 0) armDeadline(res, job, ms, log);
-      if (isHttp2(req)) {
+      if (isCompatHttp2(req)) {
         // HTTP/1 objects around the h2 stream (docs/http2.md); the deadline above answers for it too.
         runOverHttp2(req, res, (req1, res1) => runScript(cache, job, req1, res1, report, counters));
         return;

@@ -5,8 +5,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 import { setHeader } from '../script/request-shape.js';
 
-export function isHttp2(req: IncomingMessage): boolean {
-  return req.httpVersionMajor === 2;
+/** Whether `req` is Node's compatibility Http2ServerRequest: an h2 request that did not come through
+ *  the plugin's stream road (h2-exchange.ts builds HTTP/1 objects, which everything treats as such). */
+export function isCompatHttp2(req: IncomingMessage): boolean {
+  return req.httpVersionMajor === 2 && (req as unknown as { stream?: unknown }).stream !== undefined;
 }
 
 /** Response headers HTTP/2 forbids (RFC 9113 §8.2.2): Node's h2 layer throws on them, so a script's

@@ -13,7 +13,7 @@ import { JOB_HEADER } from '../constants.js';
 import { sendError } from '../http-error.js';
 import { errObject, type Logger } from '../log.js';
 import type { StreamPool } from './connection-pool.js';
-import { clientGone, isHttp2, http2HasBody, writeHttp2Head } from './h2.js';
+import { clientGone, isCompatHttp2, http2HasBody, writeHttp2Head } from './h2.js';
 import { encodeWsgiHead, decodeWsgiAnswerHead } from './wsgi-head.js';
 
 export interface ForwardTarget {
@@ -79,7 +79,7 @@ class Exchange {
     this.#log = log;
     this.#resolve = resolve;
     this.#socket = pool.acquire();
-    this.#h2 = isHttp2(req);
+    this.#h2 = isCompatHttp2(req);
     this.#lost = lost;
   }
 

@@ -35,7 +35,7 @@ import type { ForwardedFacts } from '../routing/forwarded.js';
 import type { Logger } from '../log.js';
 import { checkHead, dropUnderscoreHeaders, guardBody, isRefusedConnection, limitsFor, refuse } from './request-limits.js';
 import { RuntimeEvents } from './events.js';
-import { adoptAuthority, isHttp2 } from '../protocol/h2.js';
+import { adoptAuthority, isCompatHttp2 } from '../protocol/h2.js';
 import { diffConfigs, type ConfigChanges } from '../config/diff.js';
 
 export interface RuntimeOptions {
@@ -52,6 +52,12 @@ export interface ReloadReport {
   /** Groups and script aliases the new config adds, removes or changes (present when applied). */
   readonly changes?: ConfigChanges;
   readonly error?: SerializedError;
+}
+
+/** A request the runtime will answer, routed from its head (claim()); opaque to callers. */
+export interface Claim {
+  readonly generation: Generation;
+  readonly decision: RouteDecision;
 }
 
 export interface RuntimeStatus {
@@ -106,14 +112,25 @@ export class ScriptAliasRuntime {
     return runtime;
   }
 
-  /** Answers the request when a script alias, static alias or document root takes it; false = not ours. */
-  handle(req: IncomingMessage, res: ServerResponse): boolean {
+  /**
+   * Routes a request from its head alone, before any request object exists (an HTTP/2 stream): null
+   * when it is not ours, else what handle() then answers it with (the same generation and route).
+   */
+  claim(method: string, rawUrl: string, host: string | undefined): Claim | null {
     const generation = this.#current;
+    const decision = matchRequest(generation.table, { method, rawUrl, host });
+    return decision.kind === 'miss' ? null : { generation, decision };
+  }
+
+  /** Answers the request when a script alias, static alias or document root takes it; false = not
+   *  ours. `claimed`: claim()'s answer for this request (its route is not looked up again). */
+  handle(req: IncomingMessage, res: ServerResponse, claimed?: Claim): boolean {
+    const generation = claimed ? claimed.generation : this.#current;
     // Pipelined behind a refused request on a connection that is closing: never run it (smuggling).
     if (isRefusedConnection(req)) return true;
     if (req.headers[JOB_HEADER] !== undefined) delete req.headers[JOB_HEADER];
-    if (isHttp2(req)) adoptAuthority(req);
-    const decision = matchRequest(generation.table, { method: req.method ?? 'GET', rawUrl: req.url ?? '/', host: req.headers.host });
+    if (isCompatHttp2(req)) adoptAuthority(req);
+    const decision = claimed ? claimed.decision : matchRequest(generation.table, { method: req.method ?? 'GET', rawUrl: req.url ?? '/', host: req.headers.host });
     const record = recordOf(res);
     if (record) this.#noteFacts(generation, decision, req, record);
     if (decision.kind === 'miss') return false;

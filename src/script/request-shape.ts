@@ -35,6 +35,10 @@ export function dropHeader(req: IncomingMessage, name: string): void {
   }
 }
 
+/** Set on a socket stand-in whose own getters already give the client connection's facts (an h2
+ *  stream's, protocol/h2-exchange.ts): describing it again per request is wasted work. */
+export const kTellsConnection = Symbol.for('scriptalias.tellsConnection');
+
 function describeConnection(stream: object, job: ScriptJob): void {
   Object.defineProperties(stream, {
     encrypted: { value: job.encrypted, configurable: true, enumerable: true },
@@ -72,7 +76,8 @@ export function applyJob(req: IncomingMessage, job: ScriptJob): ShapedRequest {
   };
   // In a worker realm the request arrives on a protocol stream, not the client's socket: give the
   // stream the client connection's facts, so req.secure/req.protocol/req.ip (Express) are right.
-  if (!(req.socket instanceof Socket)) describeConnection(req.socket, job);
+  const socket = req.socket as Socket & { [kTellsConnection]?: true };
+  if (!(socket instanceof Socket) && socket[kTellsConnection] !== true) describeConnection(socket, job);
   // The hop to a realm (and the inline h2 bridge) is HTTP/1.1; the script sees the client's version.
   if (job.httpVersion === '2.0') {
     shaped.httpVersion = '2.0';

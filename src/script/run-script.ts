@@ -13,6 +13,8 @@ export interface FailureSink {
   (entry: { code: ErrorCode; reqId: string; script: string; err: unknown; status: number }): void;
 }
 
+const noop = (): void => undefined;
+
 export interface RunCounters {
   inFlight: number;
   served: number;
@@ -23,6 +25,9 @@ export interface RunCounters {
 }
 
 export function runScript(cache: ScriptCache, job: ScriptJob, req: IncomingMessage, res: ServerResponse, report: FailureSink, counters?: RunCounters): void {
+  // A write after end (or any late write the response refuses) emits 'error' on res: unheard, it
+  // would end this realm's process (the proxy itself for inline scripts). The answer already went.
+  res.on('error', noop);
   if (counters) {
     counters.inFlight++;
     counters.live?.add(res);
