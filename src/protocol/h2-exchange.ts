@@ -24,7 +24,7 @@ import http, { validateHeaderName, validateHeaderValue, type IncomingMessage, ty
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { Writable } from 'node:stream';
-import { HTTP1_ONLY_RESPONSE_HEADERS } from './h2.js';
+import { addHttp2Header } from './h2.js';
 import { kTellsConnection } from '../script/request-shape.js';
 
 const kSocket = Symbol('http1 socket of an h2 stream');
@@ -160,24 +160,8 @@ function put(out: OutgoingHttpHeaders, name: string, value: unknown, validate: b
 
 function add(out: OutgoingHttpHeaders, name: string, lower: string, value: unknown, validate: boolean): void {
   if (validate) validateHeaderValue(name, value as string);
-  if (HTTP1_ONLY_RESPONSE_HEADERS.has(lower)) return;
-  const text = typeof value === 'string' ? value : String(value);
-  const had = out[lower];
-  if (had === undefined) out[lower] = text;
-  // Node's h2 layer throws on a repeat of a single-value header (two Content-Types): the first
-  // stands, as an HTTP/1 client's parser keeps it.
-  else if (SINGLE_VALUE.has(lower)) return;
-  else if (Array.isArray(had)) had.push(text);
-  else out[lower] = [String(had), text];
+  addHttp2Header(out, lower, typeof value === 'string' ? value : String(value));
 }
-
-/** Response headers Node's HTTP/2 layer allows once (lib/internal/http2/util.js kSingleValueHeaders). */
-const SINGLE_VALUE: ReadonlySet<string> = new Set(['access-control-allow-credentials', 'access-control-max-age',
-  'access-control-request-method', 'age', 'authorization', 'content-encoding', 'content-language', 'content-length',
-  'content-location', 'content-md5', 'content-range', 'content-type', 'date', 'dnt', 'etag', 'expires', 'from', 'host',
-  'if-match', 'if-modified-since', 'if-none-match', 'if-range', 'if-unmodified-since', 'last-modified', 'location',
-  'max-forwards', 'proxy-authorization', 'range', 'referer', 'retry-after', 'tk', 'upgrade-insecure-requests', 'user-agent',
-  'x-content-type-options']);
 
 const RESPOND = { endStream: false, waitForTrailers: false };
 const RESPOND_NO_DATE = { endStream: false, waitForTrailers: false, sendDate: false };
