@@ -113,26 +113,21 @@ export class AccessLog implements RequestLine {
   }
 }
 
-let isoMs = -1;
-let isoText = '';
-
-/** pino's isoTime, formatted once per millisecond. */
-function isoNow(): string {
-  const now = Date.now();
-  if (now !== isoMs) { isoMs = now; isoText = new Date(now).toISOString(); }
-  return isoText;
+/** The current time as text, formatted once per millisecond (a busy proxy logs many lines per ms). */
+function textPerMillisecond(format: (now: number) => string): () => string {
+  let last = -1;
+  let text = '';
+  return () => {
+    const now = Date.now();
+    if (now !== last) { last = now; text = format(now); }
+    return text;
+  };
 }
 
-let epochMs = -1;
-let epochText = '';
-
-/** pino's epoch time, as text once per millisecond (a 13-digit number is not a small integer: its
- *  conversion to text is the slow one, and a busy proxy logs many lines per millisecond). */
-function epochNow(): string {
-  const now = Date.now();
-  if (now !== epochMs) { epochMs = now; epochText = String(now); }
-  return epochText;
-}
+/** pino's isoTime. */
+const isoNow = textPerMillisecond((now) => new Date(now).toISOString());
+/** pino's epoch time (a 13-digit number is not a small integer: its conversion to text is the slow one). */
+const epochNow = textPerMillisecond(String);
 
 /** A duration in ms with at most 3 decimals, as `Math.round(ms * 1000) / 1000` prints, built from
  *  small integers (their text is cached by V8; a fraction's is computed every time). */

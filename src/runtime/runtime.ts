@@ -77,7 +77,7 @@ export class ScriptAliasRuntime {
   #reqSeq = 0;
   #current!: Generation;
   /** Job facts per generation, runtime and process group (built once, read on every request). */
-  #facts = new Map<Generation, Record<Runtime, Map<string, JobFacts>>>();
+  readonly #facts = new WeakMap<Generation, Record<Runtime, Map<string, JobFacts>>>();
   #reloading: Promise<unknown> = Promise.resolve();
   #lastReload: ReloadReport | null = null;
   #closed = false;
@@ -344,7 +344,6 @@ export class ScriptAliasRuntime {
 
   #install(generation: Generation): void {
     this.#current = generation;
-    this.#facts = new Map();
   }
 
   #removeSocketRoot(): void {
