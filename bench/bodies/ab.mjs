@@ -6,16 +6,17 @@
 //   node bench/bodies/ab.mjs --a /path/to/base --b . [--rounds 3] [--duration 5] [--prof DIR]
 //        [isolate|pool-js1 ...] [post-echo|big|hello ...]
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLK_TCK, cpuTicks, family } from '../lib/proc.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 const WORKLOADS = process.env.WORKLOAD_DIR ?? path.resolve(ROOT, '../shared/bench/workloads');
 const PATHS = { hello: '/hello', jsonraw: '/jsonraw', 'post-echo': '/echo', big: '/big' };
-const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+const TICK_US = 1e6 / CLK_TCK;
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); if (i < 0) return dflt; const [, v] = args.splice(i, 2); return v; };
@@ -31,21 +32,6 @@ if (workloads.length === 0) workloads.push('post-echo', 'big');
 const scratch = mkdtempSync(path.join(tmpdir(), 'sa-bodies-'));
 let port = 18400;
 
-function cpuTicks(pid, task = '') {
-  const stat = readFileSync(`/proc/${pid}${task}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]); // utime, stime (fields 14, 15)
-}
-function family(root) {
-  const parent = new Map();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try { const s = readFileSync(`/proc/${d}/stat`, 'utf8'); parent.set(Number(d), Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1])); } catch { /* gone */ }
-  }
-  const out = [root];
-  for (let i = 0; i < out.length; i++) for (const [pid, pp] of parent) if (pp === out[i]) out.push(pid);
-  return out;
-}
 function cpu(pids) {
   let own = 0; let workers = 0;
   for (const [i, pid] of pids.entries()) { try { const t = cpuTicks(pid); if (i === 0) own += t; else workers += t; } catch { /* gone */ } }

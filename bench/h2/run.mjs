@@ -3,11 +3,12 @@
 // (1 process × 16 slots), all serving the shared workloads/app.js /hello, in the same run: 3 rounds,
 // server order rotated, medians; prints a markdown table with ratios to bare node.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLK_TCK, cpuTicks } from '../lib/proc.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const appFile = path.resolve(process.env.SHARED_BENCH ?? path.join(root, '..', 'shared', 'bench'), 'workloads', 'app.js');
@@ -90,8 +91,7 @@ if (before) {
 
 /** CPU time (user + system, µs) a process used so far: robust when the machine is shared. */
 function cpuMicros(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 1e6 / 100; // utime, stime in clock ticks (100 Hz)
+  return cpuTicks(pid) * 1e6 / CLK_TCK;
 }
 
 function h2load(url, duration, pid) {

@@ -4,9 +4,10 @@
 // benchmark app (workloads/app.js, workloads/app.py with Flask), preloaded. "After load" = after 20 000
 // hello requests over 16 keep-alive connections. Also prints a bare interpreter for scale.
 // Usage: node bench/memory/worker-rss.mjs [workloads dir] (default: bench/.harness/workloads)
-import { readFileSync, readdirSync, readlinkSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { readFileSync, readlinkSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import os from 'node:os';
+import { childrenOf } from '../lib/proc.mjs';
 import path from 'node:path';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -100,9 +101,7 @@ for (let same = 0; Date.now() - startedAt < 60000 && (same < 5 || Date.now() - s
 }
 const settledAfter = (Date.now() - startedAt) / 1000;
 for (const g of groups) await load(Number(new URL(url).port), `/${g}/hello`, 16); // every group answers
-const children = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
-  try { return readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(serve.pid); } catch { return false; }
-}).map((d) => ({ pid: Number(d), exe: readlinkSync(`/proc/${d}/exe`), ...memory(Number(d)) }));
+const children = childrenOf(serve.pid).map((pid) => ({ pid, exe: readlinkSync(`/proc/${pid}/exe`), ...memory(pid) }));
 const proxyMem = memory(serve.pid);
 serve.kill('SIGTERM');
 await new Promise((resolve) => serve.once('exit', resolve));
