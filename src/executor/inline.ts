@@ -25,11 +25,10 @@ export interface InlineOptions {
 const noop = (): void => undefined;
 
 /**
- * After the deadline answered for it, the script still holds res: its later calls must neither throw
- * (headers sent) nor emit an unheard 'error' (write after end), which would take the proxy down.
+ * After the deadline answered for it, the script still holds res: its later calls must not throw
+ * (headers sent). An 'error' (write after end) is heard by runScript's listener on every response.
  */
 function mute(res: ServerResponse): void {
-  res.on('error', noop);
   const self = (): ServerResponse => res;
   Object.assign(res, {
     writeHead: self, setHeader: self, appendHeader: self, setHeaders: self, removeHeader: noop, flushHeaders: noop,
