@@ -6,6 +6,7 @@ import path from 'node:path';
 import { startProxy, tempDir, writeTree, request, json, uploadMiB, downloadBytes } from '../helpers/proxy.js';
 import { findPython, pythonApp } from '../helpers/python.js';
 import { repoRoot } from '../helpers/paths.js';
+import { waitFor } from '../helpers/events.js';
 
 const flaskPython = findPython(['flask']);
 const anyPython = findPython();
@@ -121,4 +122,25 @@ test('the unmodified Flask example passes wsgiref.validate through a Python pool
   const index = await json<{ hello: string; process_group: string }>(proxy.url, '/v/?x=1');
   t.deepEqual([index.status, index.body.hello, index.body.process_group], [200, 'flask', 'py']);
   t.is((await request(proxy.url, '/v/nope')).status, 404);
+});
+
+// The worker's threads take turns as the one serving ready connections (realm.py); these check that a
+// request that blocks, or one that holds the CPU, still leaves the other threads serving.
+test('a Python group with threads 4 runs 4 requests at once, and a request spinning on the CPU does not hold up the others', async (t) => {
+  if (!anyPython) { t.fail('no python3'); return; }
+  const dir = tempDir(t);
+  writeTree(dir, { 'meet.wsgi': pythonApp('rendezvous') });
+  const proxy = await startProxy(t, { plugins: { scriptalias: {
+    python: anyPython,
+    processGroups: { py: { processes: 1, threads: 4, runtime: 'python' } },
+    scriptAlias: [{ url: '/r', path: 'meet.wsgi', processGroup: 'py', applicationGroup: '%{GLOBAL}' }],
+  } } }, dir);
+  const met = await Promise.all(Array.from({ length: 4 }, () => request(proxy.url, '/r/meet')));
+  t.deepEqual(met.map((r) => r.status), [200, 200, 200, 200], 'all four were at the barrier together');
+  const spinning = request(proxy.url, '/r/spin');
+  await waitFor('the spinner to run', () => (proxy.running.plugin.status().executors['pool:python:py']!.inFlight === 1 ? true : undefined));
+  // Sent while the spinner runs, on another connection: answered only if another thread takes over.
+  const release = await request(proxy.url, '/r/release');
+  t.is(release.status, 200);
+  t.is((await spinning).status, 200);
 });

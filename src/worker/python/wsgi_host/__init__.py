@@ -17,7 +17,7 @@ The package, in the order a request flows (gunicorn's split: workers/base, http/
   request    the request head off the socket and wsgi.input
   response   start_response, write, wsgi.file_wrapper, error answers
   wsgi       environ building and the call of the application
-  realm      one application group's socket: accept loop and request threads
+  realm      one application group's socket and its request threads (leader and followers)
   isolation  application groups in sub-interpreters or child processes
   worker     the control loop: init, ready, ensure-app-group, graceful shutdown
 

@@ -1,8 +1,13 @@
-"""The serving realm: one application group's Unix socket, its accept loop and its request threads
-(gunicorn's gthread model: idle keep-alive connections wait in a selector, not in a thread)."""
+"""The serving realm: one application group's Unix socket and its request threads, as leader and
+followers. One thread at a time, the leader, waits on the selector and serves the connections it finds
+ready itself, one after the other: under load a single wake-up serves a whole batch, with no hand-off
+to another thread and no fight for the GIL (a thread per request made two or three switches each).
+One follower, the standby, watches the leader: when the leader has been serving the same request for
+STANDBY_WATCH_S (a slow or blocking application), the standby takes the selector and becomes the new
+leader, so up to `threads` requests still run at once, as a thread pool does. The other followers sleep
+until a standby is needed."""
 import os
 import queue
-import select
 import selectors
 import socket
 import threading
@@ -11,7 +16,8 @@ import time
 from wsgi_host.request import BAD_REQUEST_ANSWER, BadRequest, read_environ
 from wsgi_host.wsgi import WsgiHost
 
-KEEP_WAIT_S = 0.001  # how long a request thread waits for the next request on its connection
+STANDBY_WATCH_S = 0.005  # a request served longer than this gets its leader replaced (not interrupted)
+IDLE_WATCH_S = 0.05      # how often the standby looks while the leader waits for work
 
 
 class Realm:
@@ -25,12 +31,20 @@ class Realm:
         self.host = WsgiHost(sink, app_group)
         self.cache = self.host.cache
         self.active = 0
-        self.active_lock = threading.Lock()
         self.stopping = False
-        self.work = queue.Queue()
-        self.returned = queue.Queue()
         self.listener = None
+        self.selector = selectors.DefaultSelector()
+        self.ready = []      # connections the leader found readable and has not served yet
+        self.returned = queue.Queue()  # keep-alive connections a former leader hands back
         self.wake_r, self.wake_w = socket.socketpair()
+        # Roles, changed only under `roles`: the leader's and the standby's thread ident, and what the
+        # leader is serving (a sequence number per request, so the standby sees one that lasts).
+        self.roles = threading.Condition(threading.Lock())
+        self.leader = None
+        self.standby = None
+        self.serving = None
+        self.serving_seq = 0
+        self.orphan = None   # the connection a replaced leader still serves: out of the selector
 
     # -- serving --------------------------------------------------------------------------
 
@@ -44,69 +58,124 @@ class Realm:
         # 0600: only this worker's user (and the proxy) may connect; the 0700 folder guards until now.
         os.chmod(self.socket_path, 0o600)
         self.listener.listen(1024)
+        self.selector.register(self.listener, selectors.EVENT_READ, None)
+        self.selector.register(self.wake_r, selectors.EVENT_READ, None)
         for _ in range(self.threads):
-            threading.Thread(target=self._worker, daemon=True).start()
-        threading.Thread(target=self._select_loop, daemon=True).start()
+            threading.Thread(target=self._thread, daemon=True).start()
 
-    def _select_loop(self):
-        """Idle keep-alive connections wait here, not in a request thread (gthread model)."""
-        sel = selectors.DefaultSelector()
-        sel.register(self.listener, selectors.EVENT_READ, 'accept')
-        sel.register(self.wake_r, selectors.EVENT_READ, 'wake')
-        while not self.stopping:
-            for key, _ in sel.select(1.0):
-                if key.data == 'accept':
-                    try:
-                        conn, _ = self.listener.accept()
-                    except OSError:
-                        continue
-                    sel.register(conn, selectors.EVENT_READ, (conn, conn.makefile('rb', 65536)))
-                elif key.data == 'wake':
-                    try:
-                        self.wake_r.recv(4096)
-                    except OSError:
-                        pass
-                    while True:
-                        try:
-                            conn, rfile = self.returned.get_nowait()
-                        except queue.Empty:
-                            break
-                        sel.register(conn, selectors.EVENT_READ, (conn, rfile))
-                else:
-                    sel.unregister(key.fileobj)
-                    self.work.put(key.data)
-        sel.close()
+    def _thread(self):
+        me = threading.get_ident()
+        while self._await_leadership(me):
+            self._lead(me)
 
-    def _worker(self):
+    def _await_leadership(self, me):
+        """Blocks until this thread is the leader (True) or the realm stops (False)."""
+        with self.roles:
+            while not self.stopping:
+                if self.leader is None:
+                    self._take_lead(me)
+                    return True
+                if self.standby is None:
+                    self.standby = me
+                if self.standby != me:
+                    self.roles.wait()
+                    continue
+                seen = self.serving_seq if self.serving is not None else None
+                self.roles.wait(STANDBY_WATCH_S if seen is not None else IDLE_WATCH_S)
+                if seen is not None and self.serving is not None and self.serving_seq == seen:
+                    # The leader is stuck in one request: it finishes it as a plain request thread.
+                    self.orphan = self.serving
+                    self._take_lead(me)
+                    return True
+            return False
+
+    def _take_lead(self, me):
+        self.leader = me
+        if self.standby == me:
+            self.standby = None
+            self.roles.notify()  # a sleeping follower becomes the standby
+
+    def _lead(self, me):
+        """Serves ready connections until another thread takes the lead (or the realm stops)."""
+        roles = self.roles
         while True:
-            conn, rfile = self.work.get()
-            keep = False
-            with self.active_lock:
+            conn = self._next_ready()
+            if conn is None:
+                with roles:
+                    self.leader = None
+                    roles.notify_all()
+                return
+            with roles:
+                self.serving = conn
+                self.serving_seq += 1
                 self.active += 1
+            keep = False
             try:
-                keep = self._serve_one(conn, rfile)
-                # Under load the proxy sends its next request on this connection within moments: wait
-                # a little for it here rather than a selector round trip (two thread switches), but
-                # only while no other connection waits for a thread.
-                while keep and not self.stopping and self.work.empty() and select.select([conn], [], [], KEEP_WAIT_S)[0]:
-                    keep = self._serve_one(conn, rfile)
+                keep = self._serve_one(conn[0], conn[1])
             except Exception:  # the connection is broken; the proxy answers 502 if nothing was sent
                 keep = False
-            finally:
-                with self.active_lock:
-                    self.active -= 1
-            if keep and not self.stopping:
-                # Back to the selector until its next request (the proxy never pipelines).
-                self.returned.put((conn, rfile))
+            with roles:
+                self.serving = None
+                self.active -= 1
+                replaced = self.leader != me
+            if not keep or self.stopping:
+                self._forget(conn, replaced)
+            elif replaced:
+                self.returned.put(conn)  # back into the selector, by whoever leads now
                 try:
                     self.wake_w.send(b'x')
                 except OSError:
                     pass
-            else:
-                try:
-                    conn.close()
-                except OSError:
-                    pass
+            if replaced:
+                return
+
+    def _next_ready(self):
+        """The next connection with a request waiting; new connections and returned ones join the
+        selector on the way. Leader only: no other thread touches the selector. None when stopping."""
+        if self.orphan is not None:
+            self._unregister(self.orphan[0])
+            self.orphan = None
+        while not self.ready:
+            if self.stopping:
+                return None
+            for key, _ in self.selector.select(1.0):
+                if key.data is not None:
+                    self.ready.append(key.data)
+                elif key.fileobj is self.listener:
+                    try:
+                        conn, _ = self.listener.accept()
+                    except OSError:
+                        continue
+                    self.selector.register(conn, selectors.EVENT_READ, (conn, conn.makefile('rb', 65536)))
+                else:
+                    self._take_returned()
+        return self.ready.pop()
+
+    def _take_returned(self):
+        try:
+            self.wake_r.recv(4096)
+        except OSError:
+            pass
+        while True:
+            try:
+                conn = self.returned.get_nowait()
+            except queue.Empty:
+                return
+            self.selector.register(conn[0], selectors.EVENT_READ, conn)
+
+    def _unregister(self, sock):
+        try:
+            self.selector.unregister(sock)
+        except (KeyError, ValueError):
+            pass
+
+    def _forget(self, conn, replaced):
+        if not replaced:
+            self._unregister(conn[0])
+        try:
+            conn[0].close()
+        except OSError:
+            pass
 
     def _serve_one(self, conn, rfile):
         try:
