@@ -26,65 +26,100 @@ const SKIPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 
  * whether the body follows in chunked framing.
  */
 export function encodeWsgiHead(req: IncomingMessage, job: ScriptJob, forwarded: readonly string[], contentLength: string | undefined, chunked: boolean): Buffer {
-  const url = req.url ?? '/';
-  const fields: string[] = [
-    'REQUEST_METHOD', req.method ?? 'GET',
-    'SCRIPT_NAME', job.scriptName,
-    'PATH_INFO', job.pathInfo,
-    'QUERY_STRING', job.queryString,
-    'REQUEST_URI', url,
-    'SCRIPT_FILENAME', job.script,
-    'SERVER_NAME', job.serverName || 'localhost',
-    'SERVER_PORT', String(job.serverPort),
-    'SERVER_PROTOCOL', `HTTP/${job.httpVersion || '1.1'}`,
-    'REMOTE_ADDR', job.remoteAddr,
-    'REMOTE_PORT', String(job.remotePort),
-    'wsgi.url_scheme', job.urlScheme,
-    'wsgi.multithread', job.multithread ? '1' : '',
-    'wsgi.multiprocess', job.multiprocess ? '1' : '',
-    'wsgi.run_once', job.runOnce ? '1' : '',
-    'mod_wsgi.process_group', job.processGroup,
-    'mod_wsgi.application_group', job.applicationGroup,
-    'mod_wsgi.callable_object', job.callable,
-    'mod_wsgi.script_name', job.scriptName,
-    'mod_wsgi.path_info', job.pathInfo,
-    'mod_wsgi.script_reloading', job.reloading ? '1' : '0',
-    PRIVATE_KEYS.requestId, job.reqId,
-  ];
-  if (job.urlScheme === 'https') fields.push('HTTPS', '1'); // as mod_wsgi passes mod_ssl's flag on
-  if (chunked) fields.push(PRIVATE_KEYS.chunked, '1');
-  // Repeated headers join with ', ' in arrival order, as the worker joined them from the text head.
-  const joined = new Map<string, string>();
-  for (let i = 0; i < forwarded.length; i += 2) {
-    const name = forwarded[i]!.toLowerCase();
-    const value = forwarded[i + 1]!.trim();
-    const seen = joined.get(name);
-    joined.set(name, seen === undefined ? value : `${seen}, ${value}`);
-  }
-  if (contentLength !== undefined) joined.set('content-length', contentLength);
+  const group = groupFields(job);
+  let text = `REQUEST_METHOD\0${req.method ?? 'GET'}\0SCRIPT_NAME\0${job.scriptName}\0PATH_INFO\0${job.pathInfo}`
+    + `\0QUERY_STRING\0${job.queryString}\0REQUEST_URI\0${req.url ?? '/'}\0${group}`
+    + `\0SERVER_NAME\0${job.serverName || 'localhost'}\0SERVER_PORT\0${job.serverPort}`
+    + `\0SERVER_PROTOCOL\0HTTP/${job.httpVersion || '1.1'}\0REMOTE_ADDR\0${job.remoteAddr}\0REMOTE_PORT\0${job.remotePort}`
+    + `\0wsgi.url_scheme\0${job.urlScheme}\0mod_wsgi.script_name\0${job.scriptName}\0mod_wsgi.path_info\0${job.pathInfo}`
+    + `\0${PRIVATE_KEYS.requestId}\0${job.reqId}`;
+  // A NUL inside a field would shift the pairs: such a head goes out empty, and the worker refuses it
+  // (SA_ERR_WORKER_PROTOCOL) rather than misread it. Checked per field that can hold one, not by a
+  // scan of the whole head.
+  let nul = job.scriptName.includes('\0') || job.pathInfo.includes('\0') || job.queryString.includes('\0')
+    || (req.url ?? '').includes('\0') || job.reqId.includes('\0') || job.serverName.includes('\0') || job.remoteAddr.includes('\0');
+  if (job.urlScheme === 'https') text += '\0HTTPS\x001'; // as mod_wsgi passes mod_ssl's flag on
+  if (chunked) text += `\0${PRIVATE_KEYS.chunked}\x001`;
   let dropped = 0;
-  for (const [name, value] of joined) {
+  const add = (name: string, value: string): void => {
     if (name.includes('_')) {
       // X_Forwarded_For would become HTTP_X_FORWARDED_FOR too: never let a client spoof a CGI name a
       // front proxy sets (Apache 2.4 and gunicorn drop these names as well).
       dropped++;
-      continue;
+      return;
     }
-    if (SKIPPED.has(name) || (name === 'authorization' && !job.passAuthorization)) continue;
-    if (name === 'content-type') fields.push('CONTENT_TYPE', value);
-    else if (name === 'content-length') fields.push('CONTENT_LENGTH', value);
-    else fields.push(cgiName(name), value);
+    if (SKIPPED.has(name) || (name === 'authorization' && !job.passAuthorization)) return;
+    const key = name === 'content-type' ? 'CONTENT_TYPE' : name === 'content-length' ? 'CONTENT_LENGTH' : cgiName(name);
+    if (value.includes('\0')) nul = true;
+    text += `\0${key}\0${value}`;
+  };
+  const names = lowerNames(forwarded);
+  if (names === null) {
+    // Repeated headers join with ', ' in arrival order, as the worker joined them from the text head.
+    const joined = new Map<string, string>();
+    for (let i = 0; i < forwarded.length; i += 2) {
+      const name = forwarded[i]!.toLowerCase();
+      const value = forwarded[i + 1]!.trim();
+      const seen = joined.get(name);
+      joined.set(name, seen === undefined ? value : `${seen}, ${value}`);
+    }
+    if (contentLength !== undefined) joined.set('content-length', contentLength);
+    for (const [name, value] of joined) add(name, value);
+  } else {
+    // No name twice (the usual case): no map to join them.
+    let lengthSent = false;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      if (name === 'content-length' && contentLength !== undefined) { lengthSent = true; add(name, contentLength); continue; }
+      add(name, forwarded[2 * i + 1]!.trim());
+    }
+    if (contentLength !== undefined && !lengthSent) add('content-length', contentLength);
   }
-  if (dropped > 0) fields.push(PRIVATE_KEYS.dropped, String(dropped));
-  const text = fields.join('\0');
-  // Two NULs more than the separators: a field held one, and the pairs would shift. Send an empty head,
-  // which the worker refuses (SA_ERR_WORKER_PROTOCOL) rather than misread.
-  const length = countNul(text) === fields.length - 1 ? Buffer.byteLength(text, 'utf8') : 0;
+  if (dropped > 0) text += `\0${PRIVATE_KEYS.dropped}\0${dropped}`;
+  if (nul || group === null) return Buffer.alloc(4);
   // Encoded straight into the frame (no second buffer and copy per request).
+  const length = Buffer.byteLength(text, 'utf8');
   const frame = Buffer.allocUnsafe(4 + length);
   frame.writeUInt32LE(length, 0);
-  if (length > 0) frame.write(text, 4, length, 'utf8');
+  frame.write(text, 4, length, 'utf8');
   return frame;
+}
+
+/** The header names lowercased, or null when one comes twice (they must be joined). */
+function lowerNames(forwarded: readonly string[]): string[] | null {
+  const names: string[] = [];
+  for (let i = 0; i < forwarded.length; i += 2) {
+    const name = forwarded[i]!.toLowerCase();
+    if (names.includes(name)) return null;
+    names.push(name);
+  }
+  return names;
+}
+
+/** The fields a job's group and script decide (12 of them), kept per script, as they repeat on every
+ *  request to it; null when one holds a NUL (config strings can). */
+interface GroupFields {
+  readonly job: ScriptJob;  // the first job that made it: the settings below are compared with it
+  readonly text: string | null;
+}
+const groupFieldsOf = new Map<string, GroupFields>();
+
+function sameGroup(a: ScriptJob, b: ScriptJob): boolean {
+  return a.processGroup === b.processGroup && a.applicationGroup === b.applicationGroup && a.callable === b.callable
+    && a.multithread === b.multithread && a.multiprocess === b.multiprocess && a.runOnce === b.runOnce && a.reloading === b.reloading;
+}
+
+function groupFields(job: ScriptJob): string | null {
+  const cached = groupFieldsOf.get(job.script);
+  if (cached !== undefined && sameGroup(cached.job, job)) return cached.text;
+  const text = `SCRIPT_FILENAME\0${job.script}\0wsgi.multithread\0${job.multithread ? '1' : ''}`
+    + `\0wsgi.multiprocess\0${job.multiprocess ? '1' : ''}\0wsgi.run_once\0${job.runOnce ? '1' : ''}`
+    + `\0mod_wsgi.process_group\0${job.processGroup}\0mod_wsgi.application_group\0${job.applicationGroup}`
+    + `\0mod_wsgi.callable_object\0${job.callable}\0mod_wsgi.script_reloading\0${job.reloading ? '1' : '0'}`;
+  const checked = (text.match(/\0/g)?.length ?? 0) === 15 ? text : null;
+  if (groupFieldsOf.size >= 1024) groupFieldsOf.clear();
+  groupFieldsOf.set(job.script, { job, text: checked });
+  return checked;
 }
 
 /** HTTP_* environ names of header names, remembered (the same few names come on every request);
@@ -99,12 +134,6 @@ function cgiName(header: string): string {
     cgiNames.set(header, name);
   }
   return name;
-}
-
-function countNul(text: string): number {
-  let n = 0;
-  for (let i = text.indexOf('\0'); i >= 0; i = text.indexOf('\0', i + 1)) n++;
-  return n;
 }
 
 /** The answer head's fields: status line ("200 OK"), then header name, value, name, value… */

@@ -57,4 +57,16 @@ test('https sets HTTPS=1; non-latin-1 script paths survive (UTF-8 frame)', (t) =
 
 test('a NUL inside a field gives an empty head, which the worker refuses (SA_ERR_WORKER_PROTOCOL)', (t) => {
   t.is(encodeWsgiHead(req, { ...job, processGroup: 'a\0b' }, [], undefined, false).readUInt32LE(0), 0);
+  // The group's fields are kept per script: the same script in a clean group is sent whole again.
+  t.is(environ(encodeWsgiHead(req, job, [], undefined, false))['mod_wsgi.process_group'], 'py');
+  t.is(encodeWsgiHead(req, { ...job, pathInfo: '/a\0' }, [], undefined, false).readUInt32LE(0), 0);
+  t.is(encodeWsgiHead(req, job, ['X-A', 'a\0b'], undefined, false).readUInt32LE(0), 0);
+});
+
+test('with no header name twice, the length the proxy decided replaces the client’s Content-Length once', (t) => {
+  const frame = encodeWsgiHead(req, job, ['Host', 'example.test', 'Content-Length', '9'], '5', false);
+  const fields = frame.toString('utf8', 4).split('\0');
+  t.deepEqual(fields.filter((f, i) => i % 2 === 0 && f === 'CONTENT_LENGTH').length, 1);
+  t.is(environ(frame).CONTENT_LENGTH, '5');
+  t.is(environ(encodeWsgiHead(req, job, ['Host', 'example.test'], '7', false)).CONTENT_LENGTH, '7');
 });
