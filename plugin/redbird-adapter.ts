@@ -2,7 +2,7 @@
 // request handling on each of its servers (HTTP and HTTPS). A request the plugin takes is answered
 // before redbird resolves or rewrites anything, so SCRIPT_NAME/PATH_INFO come from the original URL;
 // anything else (and every WebSocket upgrade, a separate event) reaches redbird unchanged.
-import type { IncomingMessage, ServerResponse, Server } from 'node:http';
+import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import type { Redbird } from 'redbird';
 import { recordOf } from '../src/ops/request-record.js';
@@ -39,6 +39,12 @@ export function attachToRedbird<C>(redbird: Redbird, take: RequestTaker<C>, obse
     const target = await getTarget.call(this, src, req, res);
     const record = res ? recordOf(res) : undefined;
     if (record && target) record.target = target.href;
+    // redbird's "no route" answer sets 404 only on an http.ServerResponse: over HTTP/2 it would go out
+    // as 200 Not Found. Set it here, where redbird learns there is no route; its own (or a user's
+    // notFound callback) still writes the answer and may set another status.
+    // (The type says ServerResponse; on an HTTP/2 server it is an Http2ServerResponse.)
+    const answer = res as unknown as { statusCode: number; headersSent: boolean } | undefined;
+    if (!target && answer && !(answer instanceof ServerResponse) && !answer.headersSent) answer.statusCode = 404;
     return target;
   };
   undo.push(() => { delete (servers as Partial<RedbirdServers>).getTarget; });
