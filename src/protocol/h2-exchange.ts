@@ -88,6 +88,18 @@ export class StreamSocket extends Writable {
   get localPort(): number | undefined { return this.#facts.localPort; }
   get alpnProtocol(): string { return 'h2'; }
 
+  // The TLS connection's own answers (a client certificate, the cipher), which an inline script over
+  // HTTP/1.1 gets from its TLSSocket: asked of the session's socket (a proxy that allows reading).
+  #tls(): TLSSocket | undefined { return this.stream.session?.socket as TLSSocket | undefined; }
+  get authorized(): boolean { return this.#tls()?.authorized ?? false; }
+  get authorizationError(): Error | undefined { return this.#tls()?.authorizationError; }
+  get servername(): string | false | undefined { return (this.#tls() as { servername?: string | false } | undefined)?.servername; }
+  getPeerCertificate(detailed?: boolean): ReturnType<TLSSocket['getPeerCertificate']> | object {
+    return this.#tls()?.getPeerCertificate(detailed as true) ?? {};
+  }
+  getCipher(): ReturnType<TLSSocket['getCipher']> | undefined { return this.#tls()?.getCipher(); }
+  getProtocol(): string | null { return this.#tls()?.getProtocol() ?? null; }
+
   override _write(_chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
     callback(); // nothing writes here (writeToStream): whatever does is dropped, as h2 has no raw bytes
   }

@@ -418,3 +418,26 @@ test('every proxy.ssl listener is the plugin\'s, not only the last one redbird k
     t.is(jsonOf(over1.body).httpVersion, '1.1');
   }
 });
+
+const TLS_APP = `module.exports.application = (req, res) => {
+  const s = req.socket;
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ protocol: typeof s.getProtocol === 'function' ? s.getProtocol() : 'missing',
+    cipher: typeof s.getCipher === 'function' ? s.getCipher().name : 'missing',
+    peer: typeof s.getPeerCertificate === 'function' ? Object.keys(s.getPeerCertificate()).length : 'missing',
+    authorized: s.authorized, servername: s.servername, encrypted: s.encrypted }));
+};
+`;
+
+test('an inline script asks req.socket about TLS (protocol, cipher, client certificate) the same over h2 as over HTTP/1.1', async (t) => {
+  const h2 = await startH2Proxy(t, { files: { 'tls.js': TLS_APP },
+    aliases: [{ url: '/tls', path: 'tls.js', processGroup: '%{GLOBAL}', applicationGroup: '%{GLOBAL}' }] });
+  const overH1 = await httpsGet(h2.port, 'localhost', '/tls', h2.ca);
+  t.is(overH1.status, 200);
+  const overH2 = await h2Request(connect(h2, t), '/tls');
+  t.is(overH2.status, 200);
+  const seen = jsonOf(overH2.body);
+  t.deepEqual(seen, jsonOf(overH1.body));
+  t.regex(String(seen.protocol), /^TLSv1\.[23]$/);
+  t.is(seen.peer, 0, 'no client certificate: an empty object, as a TLSSocket gives');
+});
