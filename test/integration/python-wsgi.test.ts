@@ -144,3 +144,26 @@ test('a Python group with threads 4 runs 4 requests at once, and a request spinn
   t.is(release.status, 200);
   t.is((await spinning).status, 200);
 });
+
+test('after a slow request (the leader replaced while it runs), a Python group keeps one leader: sequential and concurrent requests all answered', async (t) => {
+  if (!anyPython) { t.fail('no python3'); return; }
+  const dir = tempDir(t);
+  writeTree(dir, { 'r.wsgi': pythonApp('rendezvous') });
+  const proxy = await startProxy(t, { plugins: { scriptalias: {
+    python: anyPython,
+    processGroups: { py: { processes: 1, threads: 3, runtime: 'python' } },
+    scriptAlias: [{ url: '/r', path: 'r.wsgi', processGroup: 'py', applicationGroup: '%{GLOBAL}' }],
+  } } }, dir);
+  for (let round = 0; round < 5; round++) {
+    const slow = request(proxy.url, '/r/sleep');
+    await waitFor('the slow request to run', () => (proxy.running.plugin.status().executors['pool:python:py']!.inFlight === 1 ? true : undefined));
+    // While it runs, the thread that took over the socket serves these; a second takeover (from the
+    // new leader, for the old leader's request) made two threads share the selector.
+    for (let i = 0; i < 10; i++) t.is((await request(proxy.url, `/r/fast${i}`)).status, 200);
+    const during = await Promise.all(Array.from({ length: 6 }, (_, i) => request(proxy.url, `/r/during${i}`)));
+    t.deepEqual(during.map((r) => r.status), Array.from({ length: 6 }, () => 200));
+    t.is((await slow).status, 200);
+    const burst = await Promise.all(Array.from({ length: 12 }, (_, i) => request(proxy.url, `/r/burst${i}`)));
+    t.deepEqual(burst.map((r) => r.status), Array.from({ length: 12 }, () => 200));
+  }
+});

@@ -12,7 +12,10 @@ import selectors
 import socket
 import threading
 import time
+import traceback
 
+from wsgi_host.channel import log_message
+from wsgi_host.protocol import WORKER_PROTOCOL
 from wsgi_host.request import BAD_REQUEST_ANSWER, BadRequest, read_environ
 from wsgi_host.wsgi import WsgiHost
 
@@ -66,7 +69,17 @@ class Realm:
     def _thread(self):
         me = threading.get_ident()
         while self._await_leadership(me):
-            self._lead(me)
+            try:
+                self._lead(me)
+            except Exception:
+                # A fault here must not take the realm's selector with it: log, hand the lead on.
+                log_message(self.sink, 'error', 'request thread failed', code=WORKER_PROTOCOL,
+                            appGroup=self.app_group, err=traceback.format_exc())
+                with self.roles:
+                    if self.leader == me:
+                        self.leader = None
+                        self.serving = None
+                        self.roles.notify_all()
 
     def _await_leadership(self, me):
         """Blocks until this thread is the leader (True) or the realm stops (False)."""
@@ -83,8 +96,12 @@ class Realm:
                 seen = self.serving_seq if self.serving is not None else None
                 self.roles.wait(STANDBY_WATCH_S if seen is not None else IDLE_WATCH_S)
                 if seen is not None and self.serving is not None and self.serving_seq == seen:
-                    # The leader is stuck in one request: it finishes it as a plain request thread.
+                    # The leader is stuck in one request: it finishes it as a plain request thread, and
+                    # `serving` is the new leader's (nothing yet): a standby watching the old leader's
+                    # request would take the lead from a leader that only waits on the selector, and
+                    # two threads would share it.
                     self.orphan = self.serving
+                    self.serving = None
                     self._take_lead(me)
                     return True
             return False
@@ -115,9 +132,10 @@ class Realm:
             except Exception:  # the connection is broken; the proxy answers 502 if nothing was sent
                 keep = False
             with roles:
-                self.serving = None
-                self.active -= 1
                 replaced = self.leader != me
+                if not replaced:
+                    self.serving = None  # a replaced leader's request is not the new leader's `serving`
+                self.active -= 1
             if not keep or self.stopping:
                 self._forget(conn, replaced)
             elif replaced:
