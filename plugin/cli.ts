@@ -173,8 +173,13 @@ async function serveUntilSignal(from: string | ConfigFeed, port: number | undefi
     const options = { log, watch, ...(port === undefined ? {} : { port }) };
     // proxy.cluster: this process becomes the primary of n proxy processes (plugin/cluster/).
     const feed = typeof from === 'string' ? new FileConfigFeed(from) : from;
-    const inCluster = (await loadConfig(await feed.read())).proxy.cluster !== null;
-    running = inCluster ? await serveCluster(feed, { ...options, logLevel: level, logFormat: format }) : await serve(feed, options);
+    const source = await feed.read();
+    const config = await loadConfig(source);
+    // One process serves the very config that decided it (not a second read, which a file swapped
+    // meanwhile could change); a cluster's primary reads and validates the text it hands its proxies.
+    running = config.proxy.cluster !== null
+      ? await serveCluster(feed, { ...options, logLevel: level, logFormat: format })
+      : await serve(feed, { ...options, initial: { source, config } });
   } catch (err) {
     return printConfigError(err);
   }

@@ -55,6 +55,9 @@ export interface ScriptAliasOptions {
   readonly servers?: readonly Server[];
   /** Cluster mode only (serve's proxy processes): named groups dispatch to the primary's pools. */
   readonly remotePool?: RemotePoolMaker;
+  /** `source` as loadConfig already gave it (serve loads it once for its own settings): used as it
+   *  is rather than read and validated again. */
+  readonly loaded?: ResolvedConfig;
 }
 
 export interface ScriptAliasHandle {
@@ -88,7 +91,7 @@ export async function scriptAlias(redbird: Redbird, source: ConfigSource, option
   const log = options.log ?? silentLogger();
   const withRoutes = options.registerRoutes ?? true;
   let current = source;
-  const config = await loadConfig(source, options);
+  const config = options.loaded ?? await loadConfig(source, options);
   const runtime = await ScriptAliasRuntime.create(config, { log, ...(options.remotePool ? { remotePool: options.remotePool } : {}) });
   let accessLog = AccessLog.create(config.accessLog, log);
   // Slow clients are cut on every listener; connections accepted before this call are not watched.

@@ -3,7 +3,7 @@
 // the port opens.
 import http, { type Server } from 'node:http';
 import { Redbird } from 'redbird';
-import { scriptAlias, loadConfig, type ScriptAliasHandle, type ConfigText } from './index.js';
+import { scriptAlias, loadConfig, type ScriptAliasHandle, type ConfigText, type ConfigSource, type ResolvedConfig } from './index.js';
 import type { RemotePoolMaker } from '../src/runtime/executor-factory.js';
 import { FileConfigFeed, type ConfigFeed } from './config-feed/index.js';
 import { feedReloader } from './config-feed/reloader.js';
@@ -26,6 +26,9 @@ export interface ServeOptions {
   /** Cluster mode: this process is one of a primary's proxies (plugin/cluster/). It serves the config
    *  text the primary validated, dispatches named groups to the primary's pools, and leaves the
    *  status socket, metrics, state file, config watching and signals to the primary. */
+  /** The feed's config as the caller already read and validated it (the CLI, deciding between one
+   *  process and a cluster): served as it is, so what decided is what runs, and not read twice. */
+  readonly initial?: { readonly source: ConfigSource; readonly config: ResolvedConfig };
   readonly clusterProxy?: {
     readonly config: ConfigText;
     readonly remotePool: RemotePoolMaker;
@@ -89,8 +92,12 @@ export async function serve(from: string | ConfigFeed, options: ServeOptions): P
   let source: Awaited<ReturnType<ConfigFeed['read']>>;
   let config: Awaited<ReturnType<typeof loadConfig>>;
   try {
-    source = options.clusterProxy?.config ?? await feed.read();
-    config = await loadConfig(source);
+    if (options.initial && !options.clusterProxy) {
+      ({ source, config } = options.initial);
+    } else {
+      source = options.clusterProxy?.config ?? await feed.read();
+      config = await loadConfig(source);
+    }
   } catch (err) {
     await feed.close?.();
     throw err;
@@ -136,7 +143,7 @@ async function serveWith(feed: ConfigFeed, source: Awaited<ReturnType<ConfigFeed
   let attached: ScriptAliasHandle;
   try {
     attached = await scriptAlias(proxy, source, {
-      log, servers: [...deferred.servers, ...tlsServers.servers],
+      log, servers: [...deferred.servers, ...tlsServers.servers], loaded: config,
       ...(options.clusterProxy ? { remotePool: options.clusterProxy.remotePool } : {}),
     });
   } catch (err) {
