@@ -4,8 +4,9 @@ ready itself, one after the other: under load a single wake-up serves a whole ba
 to another thread and no fight for the GIL (a thread per request made two or three switches each).
 One follower, the standby, watches the leader: when the leader has been serving the same request for
 STANDBY_WATCH_S (a slow or blocking application), the standby takes the selector and becomes the new
-leader, so up to `threads` requests still run at once, as a thread pool does. The other followers sleep
-until a standby is needed."""
+leader, so up to `threads` requests still run at once, as a thread pool does. Once the leader has
+waited IDLE_PARK_S for work, the standby sleeps until the leader starts a request (an idle realm has no
+wake-ups); the other followers sleep until a standby is needed."""
 import os
 import queue
 import selectors
@@ -20,7 +21,7 @@ from wsgi_host.request import BAD_REQUEST_ANSWER, BadRequest, read_environ
 from wsgi_host.wsgi import WsgiHost
 
 STANDBY_WATCH_S = 0.005  # a request served longer than this gets its leader replaced (not interrupted)
-IDLE_WATCH_S = 0.05      # how often the standby looks while the leader waits for work
+IDLE_PARK_S = 0.05       # a leader idle this long: the standby stops looking until work comes
 
 
 class Realm:
@@ -42,7 +43,11 @@ class Realm:
         self.wake_r, self.wake_w = socket.socketpair()
         # Roles, changed only under `roles`: the leader's and the standby's thread ident, and what the
         # leader is serving (a sequence number per request, so the standby sees one that lasts).
-        self.roles = threading.Condition(threading.Lock())
+        self.roles = threading.Lock()
+        self.standby_wake = threading.Condition(self.roles)   # the standby's own: set to watch
+        self.follower_wake = threading.Condition(self.roles)  # the other followers': one may become standby
+        self.standby_parked = False  # the standby sleeps until the leader starts a request
+        self.idle_since = None       # when the leader began waiting on the selector (None: not waiting)
         self.leader = None
         self.standby = None
         self.serving = None
@@ -79,7 +84,8 @@ class Realm:
                     if self.leader == me:
                         self.leader = None
                         self.serving = None
-                        self.roles.notify_all()
+                        self.standby_wake.notify_all()
+                        self.follower_wake.notify_all()
 
     def _await_leadership(self, me):
         """Blocks until this thread is the leader (True) or the realm stops (False)."""
@@ -91,11 +97,23 @@ class Realm:
                 if self.standby is None:
                     self.standby = me
                 if self.standby != me:
-                    self.roles.wait()
+                    self.follower_wake.wait()
                     continue
-                seen = self.serving_seq if self.serving is not None else None
-                self.roles.wait(STANDBY_WATCH_S if seen is not None else IDLE_WATCH_S)
-                if seen is not None and self.serving is not None and self.serving_seq == seen:
+                if self.serving is None:
+                    idle = self.idle_since
+                    if idle is not None and time.monotonic() - idle >= IDLE_PARK_S:
+                        # Nothing to watch while the leader waits for work: no wake-ups on an idle realm.
+                        # (Under load the leader is idle only for moments: parking then would cost a
+                        # wake-up per batch.)
+                        self.standby_parked = True
+                        self.standby_wake.wait()
+                        self.standby_parked = False
+                    else:
+                        self.standby_wake.wait(IDLE_PARK_S)
+                    continue
+                seen = self.serving_seq
+                self.standby_wake.wait(STANDBY_WATCH_S)
+                if self.serving is not None and self.serving_seq == seen:
                     # The leader is stuck in one request: it finishes it as a plain request thread, and
                     # `serving` is the new leader's (nothing yet): a standby watching the old leader's
                     # request would take the lead from a leader that only waits on the selector, and
@@ -110,7 +128,7 @@ class Realm:
         self.leader = me
         if self.standby == me:
             self.standby = None
-            self.roles.notify()  # a sleeping follower becomes the standby
+            self.follower_wake.notify()  # a sleeping follower becomes the standby
 
     def _lead(self, me):
         """Serves ready connections until another thread takes the lead (or the realm stops)."""
@@ -120,12 +138,15 @@ class Realm:
             if conn is None:
                 with roles:
                     self.leader = None
-                    roles.notify_all()
+                    self.standby_wake.notify_all()
+                    self.follower_wake.notify_all()
                 return
             with roles:
                 self.serving = conn
                 self.serving_seq += 1
                 self.active += 1
+                if self.standby_parked:
+                    self.standby_wake.notify()  # watch this request
             keep = False
             try:
                 keep = self._serve_one(conn[0], conn[1])
@@ -156,7 +177,10 @@ class Realm:
         while not self.ready:
             if self.stopping:
                 return None
-            for key, _ in self.selector.select(1.0):
+            self.idle_since = time.monotonic()
+            events = self.selector.select(1.0)
+            self.idle_since = None
+            for key, _ in events:
                 if key.data is not None:
                     self.ready.append(key.data)
                 elif key.fileobj is self.listener:
