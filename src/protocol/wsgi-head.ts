@@ -53,28 +53,16 @@ export function encodeWsgiHead(req: IncomingMessage, job: ScriptJob, forwarded: 
     if (value.includes('\0')) nul = true;
     text += `\0${key}\0${value}`;
   };
-  const names = lowerNames(forwarded);
-  if (names === null) {
-    // Repeated headers join with ', ' in arrival order, as the worker joined them from the text head.
-    const joined = new Map<string, string>();
-    for (let i = 0; i < forwarded.length; i += 2) {
-      const name = forwarded[i]!.toLowerCase();
-      const value = forwarded[i + 1]!.trim();
-      const seen = joined.get(name);
-      joined.set(name, seen === undefined ? value : `${seen}, ${value}`);
-    }
-    if (contentLength !== undefined) joined.set('content-length', contentLength);
-    for (const [name, value] of joined) add(name, value);
-  } else {
-    // No name twice (the usual case): no map to join them.
-    let lengthSent = false;
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i]!;
-      if (name === 'content-length' && contentLength !== undefined) { lengthSent = true; add(name, contentLength); continue; }
-      add(name, forwarded[2 * i + 1]!.trim());
-    }
-    if (contentLength !== undefined && !lengthSent) add('content-length', contentLength);
+  // Repeated headers join with ', ' in arrival order, as the worker joined them from the text head.
+  const joined = new Map<string, string>();
+  for (let i = 0; i < forwarded.length; i += 2) {
+    const name = forwarded[i]!.toLowerCase();
+    const value = forwarded[i + 1]!.trim();
+    const seen = joined.get(name);
+    joined.set(name, seen === undefined ? value : `${seen}, ${value}`);
   }
+  if (contentLength !== undefined) joined.set('content-length', contentLength);
+  for (const [name, value] of joined) add(name, value);
   if (dropped > 0) text += `\0${PRIVATE_KEYS.dropped}\0${dropped}`;
   if (nul || group === null) return Buffer.alloc(4);
   // Encoded straight into the frame (no second buffer and copy per request).
@@ -83,17 +71,6 @@ export function encodeWsgiHead(req: IncomingMessage, job: ScriptJob, forwarded: 
   frame.writeUInt32LE(length, 0);
   frame.write(text, 4, length, 'utf8');
   return frame;
-}
-
-/** The header names lowercased, or null when one comes twice (they must be joined). */
-function lowerNames(forwarded: readonly string[]): string[] | null {
-  const names: string[] = [];
-  for (let i = 0; i < forwarded.length; i += 2) {
-    const name = forwarded[i]!.toLowerCase();
-    if (names.includes(name)) return null;
-    names.push(name);
-  }
-  return names;
 }
 
 /** The fields a job's group and script decide (12 of them), kept per script, as they repeat on every
