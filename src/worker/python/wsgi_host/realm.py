@@ -80,12 +80,7 @@ class Realm:
                 # A fault here must not take the realm's selector with it: log, hand the lead on.
                 log_message(self.sink, 'error', 'request thread failed', code=WORKER_PROTOCOL,
                             appGroup=self.app_group, err=traceback.format_exc())
-                with self.roles:
-                    if self.leader == me:
-                        self.leader = None
-                        self.serving = None
-                        self.standby_wake.notify_all()
-                        self.follower_wake.notify_all()
+                self._give_up_lead(me)
 
     def _await_leadership(self, me):
         """Blocks until this thread is the leader (True) or the realm stops (False)."""
@@ -130,16 +125,22 @@ class Realm:
             self.standby = None
             self.follower_wake.notify()  # a sleeping follower becomes the standby
 
+    def _give_up_lead(self, me):
+        """No leader until another thread takes the lead (the realm stops, or the leader's loop failed)."""
+        with self.roles:
+            if self.leader == me:
+                self.leader = None
+                self.serving = None
+                self.standby_wake.notify_all()
+                self.follower_wake.notify_all()
+
     def _lead(self, me):
         """Serves ready connections until another thread takes the lead (or the realm stops)."""
         roles = self.roles
         while True:
             conn = self._next_ready()
             if conn is None:
-                with roles:
-                    self.leader = None
-                    self.standby_wake.notify_all()
-                    self.follower_wake.notify_all()
+                self._give_up_lead(me)
                 return
             with roles:
                 self.serving = conn
