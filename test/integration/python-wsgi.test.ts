@@ -1,9 +1,9 @@
 // Python WSGI behind the real proxy: an unmodified Flask app and a plain WSGI script in a named
 // Python group, a .wsgi script in the global group (companion processes), crash/timeout answers, and
 // wsgiref.validate passing on every request.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import path from 'node:path';
-import { startProxy, tempDir, writeTree, request, json, uploadMiB, downloadBytes } from '../helpers/proxy.js';
+import { startProxy, tempDir, writeTree, request, json, uploadMiB, downloadBytes, type TestProxy } from '../helpers/proxy.js';
 import { findPython, pythonApp } from '../helpers/python.js';
 import { repoRoot } from '../helpers/paths.js';
 import { waitFor } from '../helpers/events.js';
@@ -126,19 +126,27 @@ test('the unmodified Flask example passes wsgiref.validate through a Python pool
 
 // The worker's threads take turns as the one serving ready connections (realm.py); these check that a
 // request that blocks, or one that holds the CPU, still leaves the other threads serving.
+
+/** The rendezvous app at /r in a one-process Python group of `threads` threads. */
+async function rendezvousProxy(t: ExecutionContext, python: string, threads: number): Promise<TestProxy> {
+  const dir = tempDir(t);
+  writeTree(dir, { 'r.wsgi': pythonApp('rendezvous') });
+  return startProxy(t, { plugins: { scriptalias: {
+    python,
+    processGroups: { py: { processes: 1, threads, runtime: 'python' } },
+    scriptAlias: [{ url: '/r', path: 'r.wsgi', processGroup: 'py', applicationGroup: '%{GLOBAL}' }],
+  } } }, dir);
+}
+
+const pyInFlight = (proxy: TestProxy): number => proxy.running.plugin.status().executors['pool:python:py']!.inFlight;
+
 test('a Python group with threads 4 runs 4 requests at once, and a request spinning on the CPU does not hold up the others', async (t) => {
   if (!anyPython) { t.fail('no python3'); return; }
-  const dir = tempDir(t);
-  writeTree(dir, { 'meet.wsgi': pythonApp('rendezvous') });
-  const proxy = await startProxy(t, { plugins: { scriptalias: {
-    python: anyPython,
-    processGroups: { py: { processes: 1, threads: 4, runtime: 'python' } },
-    scriptAlias: [{ url: '/r', path: 'meet.wsgi', processGroup: 'py', applicationGroup: '%{GLOBAL}' }],
-  } } }, dir);
+  const proxy = await rendezvousProxy(t, anyPython, 4);
   const met = await Promise.all(Array.from({ length: 4 }, () => request(proxy.url, '/r/meet')));
   t.deepEqual(met.map((r) => r.status), [200, 200, 200, 200], 'all four were at the barrier together');
   const spinning = request(proxy.url, '/r/spin');
-  await waitFor('the spinner to run', () => (proxy.running.plugin.status().executors['pool:python:py']!.inFlight === 1 ? true : undefined));
+  await waitFor('the spinner to run', () => (pyInFlight(proxy) === 1 ? true : undefined));
   // Sent while the spinner runs, on another connection: answered only if another thread takes over.
   const release = await request(proxy.url, '/r/release');
   t.is(release.status, 200);
@@ -147,16 +155,10 @@ test('a Python group with threads 4 runs 4 requests at once, and a request spinn
 
 test('after a slow request (the leader replaced while it runs), a Python group keeps one leader: sequential and concurrent requests all answered', async (t) => {
   if (!anyPython) { t.fail('no python3'); return; }
-  const dir = tempDir(t);
-  writeTree(dir, { 'r.wsgi': pythonApp('rendezvous') });
-  const proxy = await startProxy(t, { plugins: { scriptalias: {
-    python: anyPython,
-    processGroups: { py: { processes: 1, threads: 3, runtime: 'python' } },
-    scriptAlias: [{ url: '/r', path: 'r.wsgi', processGroup: 'py', applicationGroup: '%{GLOBAL}' }],
-  } } }, dir);
+  const proxy = await rendezvousProxy(t, anyPython, 3);
   for (let round = 0; round < 5; round++) {
     const slow = request(proxy.url, '/r/sleep');
-    await waitFor('the slow request to run', () => (proxy.running.plugin.status().executors['pool:python:py']!.inFlight === 1 ? true : undefined));
+    await waitFor('the slow request to run', () => (pyInFlight(proxy) === 1 ? true : undefined));
     // While it runs, the thread that took over the socket serves these; a second takeover (from the
     // new leader, for the old leader's request) made two threads share the selector.
     for (let i = 0; i < 10; i++) t.is((await request(proxy.url, `/r/fast${i}`)).status, 200);
