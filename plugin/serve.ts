@@ -23,12 +23,12 @@ export interface ServeOptions {
   readonly watch?: boolean;
   /** Overrides the HTTPS listeners' ports, in proxy.ssl order (a cluster primary picks them). */
   readonly httpsPorts?: readonly number[];
-  /** Cluster mode: this process is one of a primary's proxies (plugin/cluster/). It serves the config
-   *  text the primary validated, dispatches named groups to the primary's pools, and leaves the
-   *  status socket, metrics, state file, config watching and signals to the primary. */
   /** The feed's config as the caller already read and validated it (the CLI, deciding between one
    *  process and a cluster): served as it is, so what decided is what runs, and not read twice. */
   readonly initial?: { readonly source: ConfigSource; readonly config: ResolvedConfig };
+  /** Cluster mode: this process is one of a primary's proxies (plugin/cluster/). It serves the config
+   *  text the primary validated, dispatches named groups to the primary's pools, and leaves the
+   *  status socket, metrics, state file, config watching and signals to the primary. */
   readonly clusterProxy?: {
     readonly config: ConfigText;
     readonly remotePool: RemotePoolMaker;
