@@ -10,6 +10,7 @@ import type { PreloadEntry } from '../protocol/messages.js';
 import type { Logger } from '../log.js';
 import { createScriptCache } from '../script/load-script.js';
 import { runScript, type FailureSink, type RunCounters } from '../script/run-script.js';
+import { LiveResponses } from '../script/live-responses.js';
 import { GLOBAL_GROUP } from '../constants.js';
 import { sendError } from '../http-error.js';
 import { isCompatHttp2 } from '../protocol/h2.js';
@@ -58,7 +59,7 @@ export function createInlineExecutor(options: InlineOptions): Executor {
   };
   // In-flight requests live on the client's own connections: closing waits for them, destroying cuts
   // them. runScript keeps the set in its one 'close' listener per request.
-  const live = new Set<ServerResponse>();
+  const live = new LiveResponses();
   counters.live = live;
   return new ManagedExecutor(() => ({
     async start() {
@@ -92,7 +93,7 @@ export function createInlineExecutor(options: InlineOptions): Executor {
       if (live.size > 0) await new Promise<void>((resolve) => { counters.onIdle = resolve; });
     },
     async stop() {
-      for (const res of live) res.destroy();
+      for (const res of live.snapshot()) res.destroy();
       counters.onIdle?.();
     },
   }));

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ScriptJob } from '../protocol/job.js';
 import type { ScriptCache, Listener } from './load-script.js';
 import { applyJob } from './request-shape.js';
+import type { LiveResponses } from './live-responses.js';
 import { sendError } from '../http-error.js';
 import { isScriptAliasError, type ErrorCode } from '../errors.js';
 
@@ -19,7 +20,7 @@ export interface RunCounters {
   inFlight: number;
   served: number;
   /** Responses not yet closed, for an executor that must wait for or cut them (inline). */
-  live?: Set<ServerResponse>;
+  live?: LiveResponses;
   /** Called when `live` empties. */
   onIdle?: () => void;
 }
