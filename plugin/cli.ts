@@ -21,6 +21,7 @@ import { formatStatus } from './status-table.js';
 import type { RuntimeStatus } from '../src/runtime/runtime.js';
 import { importApacheCommand } from './import-command.js';
 import { openConfigFeed, FileConfigFeed, type ConfigFeed } from './config-feed/index.js';
+import { tuneProxyHeapGrowth } from './heap-growth.js';
 
 const USAGE = `Usage:
   scriptalias serve <proxy.json> [--port N] [--no-watch] [--log-level LEVEL] [--log-format pretty|json]
@@ -177,6 +178,8 @@ async function serveUntilSignal(from: string | ConfigFeed, port: number | undefi
     const config = await loadConfig(source);
     // One process serves the very config that decided it (not a second read, which a file swapped
     // meanwhile could change); a cluster's primary reads and validates the text it hands its proxies.
+    // This process answers requests itself (a cluster's proxies tune their own: proxy-main).
+    if (config.proxy.cluster === null) tuneProxyHeapGrowth();
     running = config.proxy.cluster !== null
       ? await serveCluster(feed, { ...options, logLevel: level, logFormat: format })
       : await serve(feed, { ...options, initial: { source, config } });

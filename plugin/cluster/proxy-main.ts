@@ -12,6 +12,7 @@ import { PrimaryLink, createRemotePool } from '../../src/cluster/remote-pool.js'
 import { isClusterMessage, type PrimaryMessage, type ProxyMessage } from '../../src/cluster/messages.js';
 import { serializeError } from '../../src/errors.js';
 import { ScriptAliasMetrics } from '../../src/ops/metrics.js';
+import { tuneProxyHeapGrowth } from '../heap-growth.js';
 
 const env = process.env;
 const count = Number(env.SCRIPTALIAS_CLUSTER_SIZE ?? 1);
@@ -19,6 +20,7 @@ let standby = env.SCRIPTALIAS_STANDBY === '1';
 const baseLog = makeLogger(env.SCRIPTALIAS_LOG_LEVEL ?? 'info', env.SCRIPTALIAS_LOG_FORMAT ?? 'json');
 let log = baseLog.child({ proxy: Number(env.SCRIPTALIAS_PROXY_INDEX ?? 0) });
 process.title = standby ? 'scriptalias:standby' : 'scriptalias:proxy';
+tuneProxyHeapGrowth();
 const port = env.SCRIPTALIAS_PORT === undefined ? undefined : Number(env.SCRIPTALIAS_PORT);
 const httpsPorts = env.SCRIPTALIAS_HTTPS_PORTS ? env.SCRIPTALIAS_HTTPS_PORTS.split(',').map(Number) : undefined;
 
