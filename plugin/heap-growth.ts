@@ -8,7 +8,7 @@
 // a mark-compact after nearly every scavenge, ~90 in 5 s under wrk, in most runs. With the old
 // generation allowed to grow to 4 × what is live (V8's own ceiling for its dynamic factor) the room stays
 // larger: pool post-echo 273–311 → 191–202 µs of proxy CPU per request, pool big 1 133–1 757 → 826–987,
-// 2 mark-compacts per run instead of 51–128; hello and inline unchanged (bench/README.md, 2026-11-28).
+// 2 mark-compacts per run instead of 51–128; inline post-echo +10 %, hello unchanged (bench/README.md).
 // The flag is read at each mark-compact, so setting it once at start is enough. Only for our own
 // processes: the library (`scriptAlias()` on a user's redbird) leaves the host's V8 alone.
 import v8 from 'node:v8';

@@ -58,7 +58,7 @@ export function createInlineExecutor(options: InlineOptions): Executor {
     if (status >= 500) log.error(line, 'script failed'); else log.info(line, 'script refused');
   };
   // In-flight requests live on the client's own connections: closing waits for them, destroying cuts
-  // them. runScript keeps the set in its one 'close' listener per request.
+  // them. runScript keeps the list in its one 'close' listener per request.
   const live = new LiveResponses();
   counters.live = live;
   return new ManagedExecutor(() => ({
