@@ -172,17 +172,19 @@ async function serveUntilSignal(from: string | ConfigFeed, port: number | undefi
   let running: Pick<RunningProxy, 'close' | 'destroy'>;
   try {
     const options = { log, watch, ...(port === undefined ? {} : { port }) };
-    // proxy.cluster: this process becomes the primary of n proxy processes (plugin/cluster/).
     const feed = typeof from === 'string' ? new FileConfigFeed(from) : from;
     const source = await feed.read();
     const config = await loadConfig(source);
-    // One process serves the very config that decided it (not a second read, which a file swapped
-    // meanwhile could change); a cluster's primary reads and validates the text it hands its proxies.
-    // This process answers requests itself (a cluster's proxies tune their own: proxy-main).
-    if (config.proxy.cluster === null) tuneProxyHeapGrowth();
-    running = config.proxy.cluster !== null
-      ? await serveCluster(feed, { ...options, logLevel: level, logFormat: format })
-      : await serve(feed, { ...options, initial: { source, config } });
+    if (config.proxy.cluster !== null) {
+      // proxy.cluster: this process becomes the primary of n proxy processes (plugin/cluster/); it
+      // reads and validates the text it hands them, and each proxy tunes its own heap (proxy-main).
+      running = await serveCluster(feed, { ...options, logLevel: level, logFormat: format });
+    } else {
+      // One process serves the very config that decided it (not a second read, which a file swapped
+      // meanwhile could change), and answers the requests itself.
+      tuneProxyHeapGrowth();
+      running = await serve(feed, { ...options, initial: { source, config } });
+    }
   } catch (err) {
     return printConfigError(err);
   }
