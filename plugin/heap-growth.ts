@@ -18,7 +18,8 @@ const FLAG = '--heap-growing-percent';
 
 /** The percent to set, or null when whoever started Node chose one (`node --heap-growing-percent=N`). */
 export function heapGrowingPercentToSet(execArgv: readonly string[], nodeOptions: string | undefined): number | null {
-  const chosen = (arg: string): boolean => arg === FLAG || arg.startsWith(`${FLAG}=`) || arg === '--heap_growing_percent' || arg.startsWith('--heap_growing_percent=');
+  // V8 reads '-' and '_' in a flag's name alike.
+  const chosen = (arg: string): boolean => arg.split('=', 1)[0]!.replaceAll('_', '-') === FLAG;
   if (execArgv.some(chosen)) return null;
   if (nodeOptions !== undefined && nodeOptions.split(/\s+/).some(chosen)) return null;
   return HEAP_GROWING_PERCENT;
