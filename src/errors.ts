@@ -53,6 +53,7 @@ export const ERROR_CATALOGUE = {
   SA_ERR_WORKER_PROTOCOL: { summary: 'a worker got or sent a message that breaks the protocol (logged; a request it ends answers 500)' },
   SA_ERR_RELOAD_FAILED: { summary: 'a new config generation could not be built; the old one keeps serving' },
   SA_ERR_OPS_METRICS_LISTEN: { summary: 'the metrics listener (`metrics.listen`) cannot bind its address (in use, not local, port above 65535)' },
+  SA_ERR_OPS_ACCESS_LOG_WRITE: { summary: 'the access log cannot open or write its file (or stdout), or its writer thread failed; requests are still served, their lines are lost' },
   SA_ERR_OPS_STATUS_SOCKET_IN_USE: { summary: 'another running proxy answers on `statusSocket`; a second `serve` refuses instead of taking it over' },
   SA_ERR_CONFIG_STATUS_SOCKET_DIR: { summary: 'the folder of `statusSocket` does not exist or is not writable' },
   SA_ERR_OPS_STATUS_UNREACHABLE: { summary: '`scriptalias status`/`reload` found no running proxy for this config (none recorded, or its socket does not answer)' },

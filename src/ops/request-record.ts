@@ -4,6 +4,7 @@
 // response ends: the access log writes its line and the runtime's 'request' event (metrics) fires,
 // from one 'close' listener. Without a record (both off) noting a fact is one property miss.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { RuntimeEvents } from '../runtime/events.js';
 
 /** Where a finished request goes: the access log (src/ops/access-log.ts) implements it. */
