@@ -37,9 +37,13 @@ export class AccessLog implements RequestLine {
   /** Filled per request and copied into the ring: no object per request. */
   readonly #entry: AccessEntry = emptyEntry();
   #closing = false;
+  readonly #log: Logger;
+  /** The ring's drop count when lines began to be dropped; -1 while none are. */
+  #droppedSince = -1;
 
   private constructor(config: ResolvedAccessLog, log: Logger) {
     this.#config = config;
+    this.#log = log;
     this.#combined = config.format === 'combined';
     const ring = createRing(RING_BYTES);
     this.#ring = new RingWriter(ring);
@@ -101,7 +105,15 @@ export class AccessLog implements RequestLine {
       s[S_REFERER] = header(req, 'referer');
       s[S_USER_AGENT] = header(req, 'user-agent');
     }
-    this.#ring.put(entry);
+    if (this.#ring.put(entry)) {
+      if (this.#droppedSince >= 0) {
+        this.#log.warn({ code: 'SA_ERR_OPS_ACCESS_LOG_WRITE', dropped: this.#ring.dropped - this.#droppedSince }, 'access log: the writer caught up; lines were dropped');
+        this.#droppedSince = -1;
+      }
+    } else if (this.#droppedSince < 0) {
+      this.#droppedSince = this.#ring.dropped - 1;
+      this.#log.error({ code: 'SA_ERR_OPS_ACCESS_LOG_WRITE', file: this.#config.path ?? 'stdout' }, 'access log: the writer is not keeping up (disk or stdout blocked); lines are dropped until it does');
+    }
   }
 
   /** Opens the file again by its name (after logrotate moved it); the lines so far go to the old one. */

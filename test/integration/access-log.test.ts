@@ -13,7 +13,8 @@ import { startProxy, tempDir, request } from '../helpers/proxy.js';
 import { fixture } from '../helpers/paths.js';
 import { waitFor } from '../helpers/events.js';
 import { hasWrk, runWrk } from '../helpers/wrk.js';
-import { serveCli } from '../helpers/cli.js';
+import { serveCli, type LogEntry } from '../helpers/cli.js';
+import { createInterface } from 'node:readline';
 
 const INLINE = { processGroup: '%{GLOBAL}', applicationGroup: '%{GLOBAL}' };
 
@@ -154,4 +155,48 @@ test('`scriptalias serve` reopens its access log file on SIGUSR1 after logrotate
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit') as [number | null];
   t.is(code, 0);
+});
+
+test('an access log file that cannot be opened: one coded line, the requests are still served, SIGTERM still stops', async (t) => {
+  const dir = tempDir(t);
+  copyFixtures(dir);
+  const file = path.join(dir, 'proxy.json');
+  // A file where the log's folder should be: no user, not even root, can create it.
+  writeFileSync(file, JSON.stringify({ proxy: { port: 0, host: '127.0.0.1' }, plugins: { scriptalias: {
+    accessLog: { format: 'json', path: 'hello.cjs/access.log' }, scriptAlias: [{ url: '/hello', path: 'hello.cjs', ...INLINE }],
+  } } }));
+  const { child, url, logs } = await serveCli(t, [file, '--no-watch']);
+  const failed = await logs.next((e) => e.code === 'SA_ERR_OPS_ACCESS_LOG_WRITE');
+  t.regex(String(failed.msg), /access log: .*(ENOTDIR|EEXIST|not a directory)/i);
+  for (let i = 0; i < 3; i++) t.is((await request(url, '/hello')).status, 200);
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'exit') as [number | null];
+  t.is(code, 0);
+});
+
+test('access lines on a piped stdout arrive whole and once each (long lines cut into 4 KiB pipe writes at line ends)', async (t) => {
+  const dir = tempDir(t);
+  copyFixtures(dir);
+  const file = path.join(dir, 'proxy.json');
+  writeFileSync(file, JSON.stringify({ proxy: { port: 0, host: '127.0.0.1' }, plugins: { scriptalias: {
+    accessLog: {}, scriptAlias: [{ url: '/hello', path: 'hello.cjs', ...INLINE }],
+  } } }));
+  const { child, url, logs } = await serveCli(t, [file, '--no-watch']);
+  const torn: string[] = [];
+  const stdoutEnded = new Promise<void>((resolve) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try { JSON.parse(line); } catch { torn.push(line); }
+    }).on('close', () => resolve());
+  });
+  // ~1 KiB lines: a 4 KiB piece holds three, so most writes end where a line ends mid-batch.
+  const requests = 400;
+  const statuses = await Promise.all(Array.from({ length: requests }, async (_, i) => (await request(url, `/hello/${i}/${'p'.repeat(900)}`)).status));
+  t.deepEqual([...new Set(statuses)], [200]);
+  // A graceful stop writes out every gathered line before the process ends.
+  child.kill('SIGTERM');
+  await Promise.all([once(child, 'exit'), stdoutEnded]);
+  t.deepEqual(torn.map((line) => line.slice(0, 120)), []);
+  const access = logs.entries.filter((e: LogEntry) => e.msg === 'access');
+  t.is(access.length, requests);
+  t.is(new Set(access.map((e) => e.path)).size, requests);
 });
