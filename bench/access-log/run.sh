@@ -4,9 +4,10 @@
 # CPU time per request (utime+stime from /proc/<pid>/stat over the wrk run, divided by the requests
 # wrk counted), which a machine shared with other jobs disturbs far less than req/s. Prints the
 # median of each and the differences. Needs wrk and a build (npm run build).
-# Usage: bash bench/access-log/run.sh [rounds=3] [seconds=5] [connections=32]
+# Usage: bash bench/access-log/run.sh [rounds=3] [seconds=5] [connections=32] [inline|pool]
+# (pool: the same script in a named group of 1 process × 32 threads; the CPU figure is the proxy's.)
 set -euo pipefail
-ROUNDS=${1:-3}; SECONDS_EACH=${2:-5}; CONNS=${3:-32}
+ROUNDS=${1:-3}; SECONDS_EACH=${2:-5}; CONNS=${3:-32}; MODE=${4:-inline}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CLI="$ROOT/dist/plugin/cli.js"
 TCK=$(getconf CLK_TCK)
@@ -15,8 +16,13 @@ DIR=$(mktemp -d); SERVER=""
 cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; rm -rf "$DIR"; }
 trap cleanup EXIT
 cp "$ROOT/test/fixtures/access/hello.cjs" "$DIR/hello.cjs"
+case "$MODE" in
+  inline) GROUPS_JSON=''; GROUP='%%{GLOBAL}' ;;
+  pool) GROUPS_JSON='"processGroups":{"bench":{"processes":1,"threads":32}},'; GROUP='bench' ;;
+  *) echo "mode: inline or pool" >&2; exit 2 ;;
+esac
 config() { # $1 = accessLog JSON value
-  printf '{"proxy":{"port":0,"host":"127.0.0.1"},"plugins":{"scriptalias":{"accessLog":%s,"scriptReloading":false,"scriptAlias":[{"url":"/hello","path":"hello.cjs","processGroup":"%%{GLOBAL}","applicationGroup":"%%{GLOBAL}"}]}}}' "$1" > "$DIR/proxy.json"
+  printf '{"proxy":{"port":0,"host":"127.0.0.1"},"plugins":{"scriptalias":{"accessLog":%s,"scriptReloading":false,'"$GROUPS_JSON"'"scriptAlias":[{"url":"/hello","path":"hello.cjs","processGroup":"'"$GROUP"'","applicationGroup":"%%{GLOBAL}"}]}}}' "$1" > "$DIR/proxy.json"
 }
 cpu_ticks() { # utime + stime of $1 (fields 14 and 15; the command name in field 2 has no spaces here)
   awk '{print $14 + $15}' "/proc/$1/stat"
