@@ -32,6 +32,10 @@ export type RecordKind = typeof KIND_REQUEST | typeof KIND_REOPEN | typeof KIND_
 
 const WRAP = -1;
 const HEAD_BYTES = 48;
+/** A longer string is logged cut to this many UTF-16 units: a record of twelve such strings (~196 KiB)
+ *  still fits the access log's 256 KiB ring. The request line and header limits (8190 bytes by
+ *  default) keep real requests' strings shorter. */
+export const MAX_STRING_UNITS = 8192;
 const FLAG_ABORTED = 1;
 
 /** How long the writer waits for room before it drops a line (a reader that stopped reading). */
@@ -98,7 +102,7 @@ export class RingWriter {
       const text = strings[i];
       if (text === undefined) unset |= 1 << i;
       else if (text === last[i]) repeat |= 1 << i;
-      else size += 4 + ((text.length + 1) >> 1) * 4;
+      else size += 4 + ((Math.min(text.length, MAX_STRING_UNITS) + 1) >> 1) * 4;
     }
     size = (size + 7) & ~7;
     const at = this.#reserve(size);
@@ -120,7 +124,7 @@ export class RingWriter {
       if (((unset | repeat) >> i) & 1) continue;
       const text = strings[i]!;
       last[i] = text;
-      const length = text.length;
+      const length = Math.min(text.length, MAX_STRING_UNITS);
       i32[word] = length;
       const unit = (word + 1) << 1;
       for (let c = 0; c < length; c++) u16[unit + c] = text.charCodeAt(c);

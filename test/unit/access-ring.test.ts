@@ -5,7 +5,7 @@
 import test from 'ava';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { emptyEntry, STRING_SLOTS, type AccessEntry } from '../../src/ops/access-format.js';
-import { createRing, KIND_CLOSE, KIND_REOPEN, RingReader, RingWriter, type RecordKind } from '../../src/ops/access-ring.js';
+import { createRing, KIND_CLOSE, KIND_REOPEN, MAX_STRING_UNITS, RingReader, RingWriter, type RecordKind } from '../../src/ops/access-ring.js';
 
 type Plain = Omit<AccessEntry, 'strings'> & { strings: (string | undefined)[] };
 type Read = Plain | RecordKind;
@@ -95,4 +95,18 @@ test('a reader that stops reading: one wait, then lines are dropped at once unti
   t.true(writer.put(e));
   await nextTurn();
   t.is(drainAll(reader).length, 1);
+});
+
+test('a string longer than MAX_STRING_UNITS is cut to it, also when the next request repeats it', async (t) => {
+  const ring = createRing(256 * 1024);
+  const writer = new RingWriter(ring, { fullWaitMs: 0 });
+  const reader = new RingReader(ring);
+  const long = `/${'a'.repeat(MAX_STRING_UNITS + 5000)}`;
+  // Twelve long strings: the largest record there can be still fits.
+  t.true(writer.put(entry(1, Array.from({ length: STRING_SLOTS }, () => long))));
+  t.true(writer.put(entry(2, ['GET', long])));
+  await nextTurn();
+  const [first, second] = drainAll(reader) as Plain[];
+  t.deepEqual(first!.strings, Array.from({ length: STRING_SLOTS }, () => long.slice(0, MAX_STRING_UNITS)));
+  t.is(second!.strings[1], long.slice(0, MAX_STRING_UNITS));
 });
