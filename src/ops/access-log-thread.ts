@@ -100,9 +100,21 @@ function writeOut(): void {
   }
 }
 
+/** For a pause on this thread (it has nothing else to do while its output is blocked). */
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
 function writeAll(bytes: Buffer, start: number, end: number): void {
   let at = start;
-  while (at < end) at += writeSync(fd, bytes, at, end - at);
+  while (at < end) {
+    try {
+      at += writeSync(fd, bytes, at, end - at);
+    } catch (err) {
+      // stdout may be a non-blocking pipe (libuv makes it one once the process uses process.stdout):
+      // full is not an error, the reader is slow. Wait for it; meanwhile the ring takes new lines.
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      Atomics.wait(pause, 0, 0, 10);
+    }
+  }
 }
 
 /** Added to a record's time (main thread's performance.now()) gives epoch ms; set per drain. */

@@ -28,6 +28,16 @@ function copyFixtures(dir: string): void {
   copyFileSync(fixture('scripts', 'counter.cjs'), path.join(dir, 'counter.cjs'));
 }
 
+/** A `scriptalias serve` config in `dir`: the inline hello script at /hello, with this access log. */
+function helloConfig(dir: string, accessLog: Record<string, unknown>): string {
+  copyFixtures(dir);
+  const file = path.join(dir, 'proxy.json');
+  writeFileSync(file, JSON.stringify({ proxy: { port: 0, host: '127.0.0.1' }, plugins: { scriptalias: {
+    accessLog, scriptAlias: [{ url: '/hello', path: 'hello.cjs', ...INLINE }],
+  } } }));
+  return file;
+}
+
 async function upstream(t: ExecutionContext): Promise<number> {
   const server = http.createServer((_req, res) => res.end('upstream\n'));
   server.listen(0, '127.0.0.1');
@@ -135,11 +145,7 @@ test('JSON lines: vhost, alias, groups, the pool worker\'s pid, request id, trus
 
 test('`scriptalias serve` reopens its access log file on SIGUSR1 after logrotate moved it', async (t) => {
   const dir = tempDir(t);
-  copyFixtures(dir);
-  const file = path.join(dir, 'proxy.json');
-  writeFileSync(file, JSON.stringify({ proxy: { port: 0, host: '127.0.0.1' }, plugins: { scriptalias: {
-    accessLog: { format: 'combined', path: 'access.log' }, scriptAlias: [{ url: '/hello', path: 'hello.cjs', ...INLINE }],
-  } } }));
+  const file = helloConfig(dir, { format: 'combined', path: 'access.log' });
   const { child, url } = await serveCli(t, [file, '--no-watch']);
   const log = path.join(dir, 'access.log');
   const rotated = path.join(dir, 'access.log.1');
@@ -158,13 +164,8 @@ test('`scriptalias serve` reopens its access log file on SIGUSR1 after logrotate
 });
 
 test('an access log file that cannot be opened: one coded line, the requests are still served, SIGTERM still stops', async (t) => {
-  const dir = tempDir(t);
-  copyFixtures(dir);
-  const file = path.join(dir, 'proxy.json');
   // A file where the log's folder should be: no user, not even root, can create it.
-  writeFileSync(file, JSON.stringify({ proxy: { port: 0, host: '127.0.0.1' }, plugins: { scriptalias: {
-    accessLog: { format: 'json', path: 'hello.cjs/access.log' }, scriptAlias: [{ url: '/hello', path: 'hello.cjs', ...INLINE }],
-  } } }));
+  const file = helloConfig(tempDir(t), { format: 'json', path: 'hello.cjs/access.log' });
   const { child, url, logs } = await serveCli(t, [file, '--no-watch']);
   const failed = await logs.next((e) => e.code === 'SA_ERR_OPS_ACCESS_LOG_WRITE');
   t.regex(String(failed.msg), /access log: .*(ENOTDIR|EEXIST|not a directory)/i);
@@ -174,13 +175,8 @@ test('an access log file that cannot be opened: one coded line, the requests are
   t.is(code, 0);
 });
 
-test('access lines on a piped stdout arrive whole and once each (long lines cut into 4 KiB pipe writes at line ends)', async (t) => {
-  const dir = tempDir(t);
-  copyFixtures(dir);
-  const file = path.join(dir, 'proxy.json');
-  writeFileSync(file, JSON.stringify({ proxy: { port: 0, host: '127.0.0.1' }, plugins: { scriptalias: {
-    accessLog: {}, scriptAlias: [{ url: '/hello', path: 'hello.cjs', ...INLINE }],
-  } } }));
+test('access lines on a piped stdout arrive whole and once each, also after the pipe was full (4 KiB writes cut at line ends)', async (t) => {
+  const file = helloConfig(tempDir(t), {});
   const { child, url, logs } = await serveCli(t, [file, '--no-watch']);
   const torn: string[] = [];
   const stdoutEnded = new Promise<void>((resolve) => {
@@ -188,15 +184,29 @@ test('access lines on a piped stdout arrive whole and once each (long lines cut 
       try { JSON.parse(line); } catch { torn.push(line); }
     }).on('close', () => resolve());
   });
-  // ~1 KiB lines: a 4 KiB piece holds three, so most writes end where a line ends mid-batch.
-  const requests = 400;
-  const statuses = await Promise.all(Array.from({ length: requests }, async (_, i) => (await request(url, `/hello/${i}/${'p'.repeat(900)}`)).status));
+  // ~1 KiB lines: a 4 KiB piece holds three, so most writes end where a line ends mid-batch. Nobody
+  // reads stdout meanwhile: ~2 MiB of lines against a 64 KiB pipe (and this side's 64 KiB stream
+  // buffer), written every 100 ms while the requests run for longer than that, so the writer thread
+  // finds the pipe full (EAGAIN: libuv made stdout non-blocking) and must wait for it. One path for
+  // all: in the ring it is one bit per request after the first, so every waiting line fits there.
+  // (More than the ring holds would block the proxy's own log line saying so: pino writes stdout
+  // synchronously.)
+  child.stdout!.pause();
+  const requests = 2000;
+  const longPath = `/hello/${'p'.repeat(900)}`;
+  const statuses: number[] = [];
+  for (let batch = 0; batch < requests / 50; batch++) {
+    statuses.push(...await Promise.all(Array.from({ length: 50 }, async () => (await request(url, longPath)).status)));
+  }
   t.deepEqual([...new Set(statuses)], [200]);
+  child.stdout!.resume();
   // A graceful stop writes out every gathered line before the process ends.
   child.kill('SIGTERM');
   await Promise.all([once(child, 'exit'), stdoutEnded]);
   t.deepEqual(torn.map((line) => line.slice(0, 120)), []);
+  t.deepEqual(logs.entries.filter((e: LogEntry) => e.code === 'SA_ERR_OPS_ACCESS_LOG_WRITE'), []);
   const access = logs.entries.filter((e: LogEntry) => e.msg === 'access');
   t.is(access.length, requests);
-  t.is(new Set(access.map((e) => e.path)).size, requests);
+  t.true(access.every((e) => e.path === longPath));
+  t.is(new Set(access.map((e) => e.reqId)).size, requests);
 });
