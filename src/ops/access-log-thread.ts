@@ -20,9 +20,7 @@ export interface WriterThreadData extends FormatOptions {
 }
 
 /** What the writer thread tells the main thread. */
-export type WriterThreadMessage =
-  | { readonly type: 'closed' }
-  | { readonly type: 'error'; readonly message: string; readonly code: string | undefined };
+export type WriterThreadMessage = { readonly type: 'error'; readonly message: string; readonly code: string | undefined };
 
 /** Lines wait at most this long (a tail -f sees them this late at the most). */
 const FLUSH_MS = 100;
@@ -129,7 +127,7 @@ function onRequest(): void {
 function onControl(kind: RecordKind): void {
   writeOut(); // lines before the record belong before it
   if (kind === KIND_REOPEN) {
-    if (data.path === null) return;
+    // Only a file's log is sent this (AccessLog.reopen): stdout is never reopened.
     closeFile();
     open();
   } else if (kind === KIND_CLOSE) {
@@ -158,9 +156,7 @@ async function run(): Promise<void> {
     if (gathered.async) await gathered.value;
   }
   closeFile();
-  const message: WriterThreadMessage = { type: 'closed' };
-  port.postMessage(message);
-  port.close();
+  port.close(); // the thread ends; the main thread's close() waits for that ('exit')
 }
 
 /** The log is background work: this thread gets the lowest CPU priority, so that on a busy machine it

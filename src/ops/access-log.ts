@@ -55,7 +55,7 @@ export class AccessLog implements RequestLine {
     // Never what keeps the process up: close() writes out what is gathered first.
     this.#thread.unref();
     this.#thread.on('message', (message: WriterThreadMessage) => {
-      if (message.type === 'error') log.error({ code: 'SA_ERR_OPS_ACCESS_LOG_WRITE', errno: message.code, file: config.path ?? 'stdout' }, `access log: ${message.message}`);
+      log.error({ code: 'SA_ERR_OPS_ACCESS_LOG_WRITE', errno: message.code, file: config.path ?? 'stdout' }, `access log: ${message.message}`);
     });
     this.#thread.on('error', (err) => log.error({ code: 'SA_ERR_OPS_ACCESS_LOG_WRITE', err }, 'access log writer thread failed'));
     this.#closed = new Promise((resolve) => this.#thread.once('exit', () => {

@@ -246,16 +246,8 @@ export class RingReader {
 
   get control(): Int32Array { return this.#v.control; }
 
-  /** A slot's string at `unit`: the slot's last one again when the code units are the same (most
-   *  repeat from request to request: method, names from the config, the client), else decoded. */
+  /** A copied slot's string (decoded), remembered for the records that repeat it. */
   #text(slot: number, unit: number, length: number): string {
-    const last = this.#last[slot]!;
-    if (last.length === length) {
-      const u16 = this.#v.u16;
-      let c = 0;
-      while (c < length && u16[unit + c] === last.charCodeAt(c)) c++;
-      if (c === length) return last;
-    }
     const text = this.#bytes.toString('utf16le', 2 * unit, 2 * (unit + length));
     this.#last[slot] = text;
     return text;
