@@ -7,7 +7,7 @@
 # Usage: bash bench/access-log/run.sh [rounds=3] [seconds=5] [connections=32] [inline|pool]
 # (pool: the same script in a named group of 1 process × 32 threads; the CPU figure is the proxy's.)
 set -euo pipefail
-ROUNDS=${1:-3}; SECONDS_EACH=${2:-5}; CONNS=${3:-32}; MODE=${4:-inline}
+ROUNDS=${1:-3}; SECONDS_EACH=${2:-5}; CONNS=${3:-32}; MODE=${4:-inline}; WRK_THREADS=${WRK_THREADS:-2}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CLI="$ROOT/dist/plugin/cli.js"
 TCK=$(getconf CLK_TCK)
@@ -34,10 +34,10 @@ one() { # $1 = off|json → "req/s µs-per-request"
   SERVER=$!
   for _ in $(seq 100); do grep -q 'scriptalias listening' "$DIR/out.log" && break; sleep 0.1; done
   local url; url=$(grep -o '"url":"[^"]*' "$DIR/out.log" | head -1 | cut -d'"' -f4)
-  wrk -t2 -c"$CONNS" -d1s "$url/hello" > /dev/null   # warm-up
+  wrk -t"$WRK_THREADS" -c"$CONNS" -d1s "$url/hello" > /dev/null   # warm-up
   local before after out
   before=$(cpu_ticks "$SERVER")
-  out=$(wrk -t2 -c"$CONNS" -d"${SECONDS_EACH}s" "$url/hello")
+  out=$(wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECONDS_EACH}s" "$url/hello")
   after=$(cpu_ticks "$SERVER")
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
   local rps reqs

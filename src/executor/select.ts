@@ -4,21 +4,37 @@
 import { GLOBAL_GROUP } from '../constants.js';
 import type { Runtime } from '../config/types.js';
 
+/** `id`: a stable string for the key (map keys, logs). */
 export type ExecutorKey =
-  | { readonly kind: 'inline' }
-  | { readonly kind: 'isolate' }
-  | { readonly kind: 'pool'; readonly processGroup: string; readonly runtime: Runtime };
+  | { readonly kind: 'inline'; readonly id: 'inline' }
+  | { readonly kind: 'isolate'; readonly id: 'isolate' }
+  | { readonly kind: 'pool'; readonly processGroup: string; readonly runtime: Runtime; readonly id: string };
 
-// The proxy's own two executors have one key each (no object per request: this runs on every one).
-const INLINE: ExecutorKey = Object.freeze({ kind: 'inline' });
-const ISOLATE: ExecutorKey = Object.freeze({ kind: 'isolate' });
+// The proxy's own two executors have one key each, and each pool one per group and runtime: no
+// object and no id string is built per request (this runs on every one; a fresh id string is hashed
+// again on every map lookup).
+const INLINE: ExecutorKey = Object.freeze({ kind: 'inline', id: 'inline' });
+const ISOLATE: ExecutorKey = Object.freeze({ kind: 'isolate', id: 'isolate' });
+const POOL_KEYS: Record<Runtime, Map<string, ExecutorKey>> = { node: new Map(), python: new Map() };
+
+/** The key of a named group's pool for one runtime. */
+export function poolKey(processGroup: string, runtime: Runtime): ExecutorKey {
+  const keys = POOL_KEYS[runtime];
+  let key = keys.get(processGroup);
+  if (key === undefined) {
+    key = Object.freeze({ kind: 'pool', processGroup, runtime, id: `pool:${runtime}:${processGroup}` });
+    if (keys.size >= 4096) keys.clear(); // group names come from configs only; bounded across many reloads anyway
+    keys.set(processGroup, key);
+  }
+  return key;
+}
 
 export function selectExecutor(processGroup: string, applicationGroup: string, runtime: Runtime): ExecutorKey {
-  if (runtime === 'python' || processGroup !== GLOBAL_GROUP) return { kind: 'pool', processGroup, runtime };
+  if (runtime === 'python' || processGroup !== GLOBAL_GROUP) return poolKey(processGroup, runtime);
   return applicationGroup === GLOBAL_GROUP ? INLINE : ISOLATE;
 }
 
 /** A stable string for a key (map keys, logs). */
 export function executorKeyId(key: ExecutorKey): string {
-  return key.kind === 'pool' ? `pool:${key.runtime}:${key.processGroup}` : key.kind;
+  return key.id;
 }

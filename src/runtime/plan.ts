@@ -3,7 +3,7 @@
 // found in a node group's folder, say) is created on first use.
 import type { ResolvedConfig, ResolvedProcessGroup, Runtime, GroupSpec } from '../config/types.js';
 import type { PreloadEntry } from '../protocol/messages.js';
-import { selectExecutor, executorKeyId, type ExecutorKey } from '../executor/select.js';
+import { selectExecutor, executorKeyId, poolKey, type ExecutorKey } from '../executor/select.js';
 import { GLOBAL_GROUP } from '../constants.js';
 import { runtimeOfScript } from '../script/runtime-by-extension.js';
 
@@ -63,11 +63,11 @@ export function planExecutors(config: ResolvedConfig): Map<string, PlannedExecut
       if (processGroup === GLOBAL_GROUP) continue;
       reached.add(processGroup);
       const isFile = 'targetKind' in entry && entry.targetKind === 'file';
-      want({ kind: 'pool', processGroup, runtime: isFile ? runtimeOfScript(entry.path, entry.runtime) : entry.runtime });
+      want(poolKey(processGroup, isFile ? runtimeOfScript(entry.path, entry.runtime) : entry.runtime));
     }
   }
   for (const group of Object.values(config.processGroups)) {
-    if (!reached.has(group.name)) want({ kind: 'pool', processGroup: group.name, runtime: group.runtime });
+    if (!reached.has(group.name)) want(poolKey(group.name, group.runtime));
   }
   for (const context of [...config.virtualHosts, config.server]) {
     for (const alias of context.scriptAlias) {
@@ -81,7 +81,7 @@ export function planExecutors(config: ResolvedConfig): Map<string, PlannedExecut
         if (!exists) entry.preload.push({ script: alias.path, applicationGroup, callable: alias.callableObject });
       } else if (runtime === 'python') {
         // Python pools are not free to start lazily (an interpreter per process): start them with the proxy.
-        want({ kind: 'pool', processGroup, runtime });
+        want(poolKey(processGroup, runtime));
       }
     }
   }
