@@ -42,6 +42,10 @@ function tickFor(limits: ResolvedReadTimeout): number {
 
 const now = (): number => performance.now();
 
+/** A watched socket's state, also kept on the socket itself: onRequest finds it without a map lookup. */
+const kConnection = Symbol('scriptalias.readTimeout');
+type Watched = Socket & { [kConnection]?: Connection | undefined };
+
 export interface ReadTimeoutGuard {
   /** Puts `server`'s connections under the limits (once per server; later calls do nothing).
    *  `hearRequests: false` when the caller hands every request to onRequest itself (one listener less). */
@@ -62,8 +66,13 @@ export function readTimeoutGuard(limits: () => ResolvedReadTimeout, log: Logger)
   let timer: NodeJS.Timeout | null = null;
   let tick = 0;
 
-  const cut = (socket: Socket, state: Connection, elapsedMs: number): void => {
+  const forget = (socket: Socket): void => {
     connections.delete(socket);
+    (socket as Watched)[kConnection] = undefined;
+  };
+
+  const cut = (socket: Socket, state: Connection, elapsedMs: number): void => {
+    forget(socket);
     const bytes = socket.bytesRead - state.base;
     log.warn({ code: 'SA_ERR_REQUEST_TIMEOUT', phase: state.phase === 'head' ? 'header' : 'body', peer: socket.remoteAddress, bytes, elapsedMs: Math.round(elapsedMs) },
       `client too slow sending the request ${state.phase === 'head' ? 'head' : 'body'}: ${bytes} bytes in ${Math.round(elapsedMs)} ms; connection closed with 408`);
@@ -90,7 +99,7 @@ export function readTimeoutGuard(limits: () => ResolvedReadTimeout, log: Logger)
         continue;
       }
       // An upgraded (WebSocket) or CONNECT socket has left HTTP: Node freed its parser.
-      if (!(socket as Socket & { parser?: unknown }).parser) { connections.delete(socket); continue; }
+      if (!(socket as Socket & { parser?: unknown }).parser) { forget(socket); continue; }
       // The parser has the whole body (read or not by the script): nothing more is owed by the client.
       if (state.phase === 'body' && state.req?.complete === true) state.phase = 'busy';
       if (state.phase === 'busy') continue;
@@ -113,22 +122,30 @@ export function readTimeoutGuard(limits: () => ResolvedReadTimeout, log: Logger)
 
   const track = (socket: Socket): void => {
     if ((socket as TLSSocket).alpnProtocol === 'h2') return; // HTTP/2 sessions: not HTTP/1 connections
-    connections.set(socket, { phase: 'head', since: now(), base: socket.bytesRead, req: null, res: null });
-    socket.once('close', () => connections.delete(socket));
+    const state: Connection = { phase: 'head', since: now(), base: socket.bytesRead, req: null, res: null };
+    connections.set(socket, state);
+    (socket as Watched)[kConnection] = state;
+    socket.once('close', () => forget(socket));
     if (!timer) schedule(tickFor(limits()));
   };
 
-  // Per request: a few field writes and no listener (it runs on every request); the sweep sees
-  // when the answer has finished and turns the connection idle.
+  // Per request: a few field writes and no listener or map lookup (it runs on every request); the
+  // sweep sees when the answer has finished and turns the connection idle. A request without a body
+  // leaves nothing to time, so it reads no clock and no byte count.
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const state = connections.get(req.socket);
-    if (!state) return;
-    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
-    state.phase = hasBody ? 'body' : 'busy';
-    state.since = now();
-    state.base = req.socket.bytesRead;
+    const state = (req.socket as Watched)[kConnection];
+    if (state === undefined) return;
+    const headers = req.headers;
+    const hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
     state.req = req;
     state.res = res;
+    if (!hasBody) {
+      state.phase = 'busy';
+      return;
+    }
+    state.phase = 'body';
+    state.since = now();
+    state.base = req.socket.bytesRead;
   };
 
   return {
@@ -147,7 +164,7 @@ export function readTimeoutGuard(limits: () => ResolvedReadTimeout, log: Logger)
       for (const step of undo.splice(0)) step();
       if (timer) clearInterval(timer);
       timer = null;
-      connections.clear();
+      for (const socket of [...connections.keys()]) forget(socket);
     },
   };
 }

@@ -10,7 +10,6 @@
 // Reload builds a whole new generation (new groups warm and ready) before one pointer swap; a request
 // sees the old or the new generation, never a mix; the old one drains. Never half-applies.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +21,7 @@ import { recordOf, type RequestRecord } from '../ops/request-record.js';
 import { serveStatic } from '../routing/static-files.js';
 import { selectExecutor } from '../executor/select.js';
 import { buildJob, type JobFacts } from '../script/build-job.js';
+import { connectionFacts } from './connection-facts.js';
 import { groupSettings } from './plan.js';
 import { buildGeneration, type Generation } from './generation.js';
 import { GroupRegistry } from './group-registry.js';
@@ -171,8 +171,8 @@ export class ScriptAliasRuntime {
   /** The client after the trusted-proxy rules, for answers that do not compute them anyway. */
   #noteClient(generation: Generation, req: IncomingMessage, record: RequestRecord): void {
     if (!generation.forwarding.active) return; // the socket's address stands (the access log's fallback)
-    const socket = req.socket as TLSSocket;
-    record.client = generation.forwarding.facts(socket.remoteAddress ?? '', socket.encrypted === true, socket.localPort ?? 0, req.headers).facts.remoteAddr;
+    const connection = connectionFacts(req);
+    record.client = generation.forwarding.facts(connection.peerAddr, connection.encrypted, connection.localPort, req.headers).facts.remoteAddr;
   }
 
   #runScript(generation: Generation, target: ScriptTarget, req: IncomingMessage, res: ServerResponse, record: RequestRecord | undefined): void {
@@ -192,19 +192,18 @@ export class ScriptAliasRuntime {
       if (dropped > 0) this.#log.debug({ code: 'SA_EVT_HEADERS_DROPPED', reqId, dropped }, 'header names with _ dropped');
     }
     // The socket says HTTPS or not and which listener (port) took the request; a trusted proxy may say more.
-    const socket = req.socket as TLSSocket;
+    const connection = connectionFacts(req);
     let client: ForwardedFacts;
     if (generation.forwarding.active) {
-      const forwarded = generation.forwarding.facts(socket.remoteAddress ?? '', socket.encrypted === true, socket.localPort ?? 0, req.headers);
+      const forwarded = generation.forwarding.facts(connection.peerAddr, connection.encrypted, connection.localPort, req.headers);
       client = forwarded.facts;
       if (record) record.client = client.remoteAddr;
       for (const name of forwarded.strip) dropHeader(req, name);
       if (client.host !== null) setHeader(req, 'host', client.host);
     } else {
-      // The common case, kept cheap: no forwarding header is trusted, so the socket's facts stand.
-      client = { remoteAddr: socket.remoteAddress ?? '', urlScheme: socket.encrypted === true ? 'https' : 'http', serverPort: socket.localPort ?? 0, host: null };
+      client = connection.direct; // the common case, kept cheap: no forwarding header is trusted
     }
-    const job = buildJob(target, req, this.#factsFor(generation, target.processGroup, target.runtime), client, reqId);
+    const job = buildJob(target, req, this.#factsFor(generation, target.processGroup, target.runtime), client, connection, reqId);
     if (typeof job === 'string') {
       this.#fail(res, job, reqId, 'path is not valid UTF-8 for a JS script');
       return;

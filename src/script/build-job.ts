@@ -6,6 +6,7 @@ import type { ScriptTarget, BytePath } from '../routing/types.js';
 import type { ScriptJob } from '../protocol/job.js';
 import type { ErrorCode } from '../errors.js';
 import type { ForwardedFacts } from '../routing/forwarded.js';
+import type { ConnectionFacts } from '../runtime/connection-facts.js';
 
 /** Facts about where the job runs, from the group's settings (DESIGN §4: wsgi.* flags). */
 export interface JobFacts {
@@ -28,8 +29,10 @@ function bytesToUtf8(path: BytePath): string | null {
   }
 }
 
-/** `client`: the request's own facts after the trusted-proxy rules (address, scheme, port). */
-export function buildJob(target: ScriptTarget, req: IncomingMessage, facts: JobFacts, client: ForwardedFacts, reqId: string): ScriptJob | ErrorCode {
+/** `client`: the request's own facts after the trusted-proxy rules (address, scheme, port);
+ *  `connection`: the client connection's (what a script's req.socket says in every realm). */
+export function buildJob(target: ScriptTarget, req: IncomingMessage, facts: JobFacts, client: ForwardedFacts, connection: ConnectionFacts,
+  reqId: string): ScriptJob | ErrorCode {
   let scriptName: string | null = target.scriptName;
   let pathInfo: string | null = target.pathInfo;
   if (target.runtime === 'node') {
@@ -54,13 +57,13 @@ export function buildJob(target: ScriptTarget, req: IncomingMessage, facts: JobF
     reloading: facts.reloading,
     reqId,
     remoteAddr: client.remoteAddr,
-    remotePort: req.socket.remotePort ?? 0,
+    remotePort: connection.peerPort,
     serverName: hostName(host),
     serverPort: client.serverPort,
     urlScheme: client.urlScheme,
-    encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
-    peerAddr: req.socket.remoteAddress ?? '',
-    localPort: req.socket.localPort ?? 0,
+    encrypted: connection.encrypted,
+    peerAddr: connection.peerAddr,
+    localPort: connection.localPort,
     httpVersion: req.httpVersionMajor === 2 ? '2.0' : '1.1',
   };
 }
