@@ -49,6 +49,9 @@ export function createScriptServer(options: { socketPath?: string; applicationGr
   const sessions = new Set<MuxSession>();
   let onIdle: (() => void) | null = null;
   const server: Server = http.createServer((req, res) => {
+    // The proxy's own response adds Date (as Apache does for mod_wsgi): one header less to write here
+    // and to parse there. A Date the script sets itself still goes through.
+    res.sendDate = false;
     let job: ScriptJob;
     try {
       const header = req.headers[JOB_HEADER];
