@@ -23,7 +23,7 @@ export function poolKey(processGroup: string, runtime: Runtime): ExecutorKey {
   let key = keys.get(processGroup);
   if (key === undefined) {
     key = Object.freeze({ kind: 'pool', processGroup, runtime, id: `pool:${runtime}:${processGroup}` });
-    if (keys.size >= 4096) keys.clear(); // group names come from configs only; bounded across many reloads anyway
+    if (keys.size >= 4096) keys.clear(); // names come from configs only: a bound for very many reloads
     keys.set(processGroup, key);
   }
   return key;
