@@ -79,18 +79,34 @@ function fixedPart(job: ScriptJob): string {
   return text;
 }
 
+/** The fields the client connection and listener decide, as text, for the last job that had them:
+ *  they repeat across requests (the peer's own port, which differs per connection, is not among them). */
+let lastPlace: { readonly job: ScriptJob; readonly text: string } | null = null;
+
+function samePlace(a: ScriptJob, b: ScriptJob): boolean {
+  return a.remoteAddr === b.remoteAddr && a.serverName === b.serverName && a.serverPort === b.serverPort && a.urlScheme === b.urlScheme
+    && a.encrypted === b.encrypted && a.peerAddr === b.peerAddr && a.localPort === b.localPort && a.httpVersion === b.httpVersion;
+}
+
+function placePart(job: ScriptJob): string {
+  if (lastPlace !== null && samePlace(lastPlace.job, job)) return lastPlace.text;
+  const text = `"remoteAddr":${jsonString(job.remoteAddr)},"serverName":${jsonString(job.serverName)},"serverPort":${job.serverPort | 0},`
+    + `"urlScheme":${jsonString(job.urlScheme)},"encrypted":${job.encrypted},"peerAddr":${jsonString(job.peerAddr)},"localPort":${job.localPort | 0}`
+    + (job.httpVersion === undefined ? '' : `,"httpVersion":${jsonString(job.httpVersion)}`);
+  lastPlace = { job, text };
+  return text;
+}
+
 /** Wire form: JSON with every non-ASCII character escaped, so it is a valid latin-1 header value
  *  (JSON already escapes control characters, so no CR/LF). Plain JSON, not base64: both runtimes
- *  parse it directly. Written field by field, with the per-script fields kept as text: a generic
- *  JSON.stringify of the whole job and a scan of its text cost ~1.5 µs per request on the proxy's
- *  busy core (perf, JS pool hello). */
+ *  parse it directly. Written field by field, with the per-script and per-place fields kept as text:
+ *  a generic JSON.stringify of the whole job and a scan of its text cost ~1.5 µs per request on the
+ *  proxy's busy core (perf, JS pool hello), and every extra piece of the header is one more string
+ *  to join and copy. */
 export function encodeJob(job: ScriptJob): string {
   return `${fixedPart(job)},"scriptName":${jsonString(job.scriptName)},"pathInfo":${jsonString(job.pathInfo)},`
     + `"url":${jsonString(job.url)},"queryString":${jsonString(job.queryString)},"reqId":${jsonString(job.reqId)},`
-    + `"remoteAddr":${jsonString(job.remoteAddr)},"remotePort":${job.remotePort | 0},"serverName":${jsonString(job.serverName)},`
-    + `"serverPort":${job.serverPort | 0},"urlScheme":${jsonString(job.urlScheme)},"encrypted":${job.encrypted},`
-    + `"peerAddr":${jsonString(job.peerAddr)},"localPort":${job.localPort | 0}`
-    + (job.httpVersion === undefined ? '}' : `,"httpVersion":${jsonString(job.httpVersion)}}`);
+    + `"remotePort":${job.remotePort | 0},${placePart(job)}}`;
 }
 
 export function decodeJob(header: string): ScriptJob {

@@ -55,3 +55,22 @@ test('the per-script text follows the job: the same script under another group, 
     t.deepEqual(roundTrip({ ...other, reqId: `b${i}` }), { ...other, reqId: `b${i}` });
   }
 });
+
+test('the per-connection text follows the job: interleaved clients, listeners and protocols each encode their own', (t) => {
+  const { httpVersion: _omitted, ...noVersion } = base;
+  const places: ScriptJob[] = [
+    base,
+    { ...base, remoteAddr: '198.51.100.9', peerAddr: '198.51.100.9' },
+    { ...base, serverName: 'other.example', serverPort: 8080, localPort: 8080 },
+    { ...base, urlScheme: 'http', encrypted: false },
+    { ...base, httpVersion: '1.1' },
+    noVersion,
+    { ...base, remoteAddr: '10.0.0.1' },  // a trusted proxy's client, same peer
+  ];
+  for (let round = 0; round < 2; round++) {
+    for (const job of places) {
+      const sent = { ...job, reqId: `r${round}`, remotePort: 40000 + round };
+      t.deepEqual(roundTrip(sent), sent);
+    }
+  }
+});
