@@ -27,50 +27,70 @@ const SKIPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 
  */
 export function encodeWsgiHead(req: IncomingMessage, job: ScriptJob, forwarded: readonly string[], contentLength: string | undefined, chunked: boolean): Buffer {
   const group = groupFields(job);
+  const place = placeFields(job);
   let text = `REQUEST_METHOD\0${req.method ?? 'GET'}\0SCRIPT_NAME\0${job.scriptName}\0PATH_INFO\0${job.pathInfo}`
-    + `\0QUERY_STRING\0${job.queryString}\0REQUEST_URI\0${req.url ?? '/'}\0${group}`
-    + `\0SERVER_NAME\0${job.serverName || 'localhost'}\0SERVER_PORT\0${job.serverPort}`
-    + `\0SERVER_PROTOCOL\0HTTP/${job.httpVersion || '1.1'}\0REMOTE_ADDR\0${job.remoteAddr}\0REMOTE_PORT\0${job.remotePort}`
-    + `\0wsgi.url_scheme\0${job.urlScheme}\0mod_wsgi.script_name\0${job.scriptName}\0mod_wsgi.path_info\0${job.pathInfo}`
-    + `\0${PRIVATE_KEYS.requestId}\0${job.reqId}`;
+    + `\0QUERY_STRING\0${job.queryString}\0REQUEST_URI\0${req.url ?? '/'}\0${group}\0${place}\0REMOTE_PORT\0${job.remotePort}`
+    + `\0mod_wsgi.script_name\0${job.scriptName}\0mod_wsgi.path_info\0${job.pathInfo}\0${PRIVATE_KEYS.requestId}\0${job.reqId}`;
   // A NUL inside a field would shift the pairs: such a head goes out empty, and the worker refuses it
   // (SA_ERR_WORKER_PROTOCOL) rather than misread it. Checked per field that can hold one, not by a
   // scan of the whole head.
   let nul = job.scriptName.includes('\0') || job.pathInfo.includes('\0') || job.queryString.includes('\0')
-    || (req.url ?? '').includes('\0') || job.reqId.includes('\0') || job.serverName.includes('\0') || job.remoteAddr.includes('\0');
-  if (job.urlScheme === 'https') text += '\0HTTPS\x001'; // as mod_wsgi passes mod_ssl's flag on
+    || (req.url ?? '').includes('\0') || job.reqId.includes('\0');
   if (chunked) text += `\0${PRIVATE_KEYS.chunked}\x001`;
+  // Repeated headers join with ', ' in arrival order, as the worker joined them from the text head.
+  // Names and values in two arrays with a linear search (a request has a handful): no map per request.
+  const names: string[] = [];
+  const values: string[] = [];
+  for (let i = 0; i < forwarded.length; i += 2) {
+    const name = forwarded[i]!.toLowerCase();
+    const value = forwarded[i + 1]!.trim();
+    const seen = names.indexOf(name);
+    if (seen < 0) { names.push(name); values.push(value); } else values[seen] = `${values[seen]!}, ${value}`;
+  }
+  if (contentLength !== undefined) {
+    const seen = names.indexOf('content-length');
+    if (seen < 0) { names.push('content-length'); values.push(contentLength); } else values[seen] = contentLength;
+  }
   let dropped = 0;
-  const add = (name: string, value: string): void => {
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
     if (name.includes('_')) {
       // X_Forwarded_For would become HTTP_X_FORWARDED_FOR too: never let a client spoof a CGI name a
       // front proxy sets (Apache 2.4 and gunicorn drop these names as well).
       dropped++;
-      return;
+      continue;
     }
-    if (SKIPPED.has(name) || (name === 'authorization' && !job.passAuthorization)) return;
+    if (SKIPPED.has(name) || (name === 'authorization' && !job.passAuthorization)) continue;
     const key = name === 'content-type' ? 'CONTENT_TYPE' : name === 'content-length' ? 'CONTENT_LENGTH' : cgiName(name);
+    const value = values[i]!;
     if (value.includes('\0')) nul = true;
     text += `\0${key}\0${value}`;
-  };
-  // Repeated headers join with ', ' in arrival order, as the worker joined them from the text head.
-  const joined = new Map<string, string>();
-  for (let i = 0; i < forwarded.length; i += 2) {
-    const name = forwarded[i]!.toLowerCase();
-    const value = forwarded[i + 1]!.trim();
-    const seen = joined.get(name);
-    joined.set(name, seen === undefined ? value : `${seen}, ${value}`);
   }
-  if (contentLength !== undefined) joined.set('content-length', contentLength);
-  for (const [name, value] of joined) add(name, value);
   if (dropped > 0) text += `\0${PRIVATE_KEYS.dropped}\0${dropped}`;
-  if (nul || group === null) return Buffer.alloc(4);
+  if (nul || group === null || place === null) return Buffer.alloc(4);
   // Encoded straight into the frame (no second buffer and copy per request).
   const length = Buffer.byteLength(text, 'utf8');
   const frame = Buffer.allocUnsafe(4 + length);
   frame.writeUInt32LE(length, 0);
   frame.write(text, 4, length, 'utf8');
   return frame;
+}
+
+/** The fields the client connection and listener decide (server name and port, protocol, client
+ *  address, scheme), kept as text for the last job that had them: they repeat from request to
+ *  request. null when one holds a NUL. */
+let lastPlace: { readonly job: ScriptJob; readonly text: string | null } | null = null;
+
+function placeFields(job: ScriptJob): string | null {
+  const last = lastPlace;
+  if (last !== null && last.job.serverName === job.serverName && last.job.serverPort === job.serverPort && last.job.httpVersion === job.httpVersion
+    && last.job.remoteAddr === job.remoteAddr && last.job.urlScheme === job.urlScheme) return last.text;
+  let text = `SERVER_NAME\0${job.serverName || 'localhost'}\0SERVER_PORT\0${job.serverPort}\0SERVER_PROTOCOL\0HTTP/${job.httpVersion || '1.1'}`
+    + `\0REMOTE_ADDR\0${job.remoteAddr}\0wsgi.url_scheme\0${job.urlScheme}`;
+  if (job.urlScheme === 'https') text += '\0HTTPS\x001'; // as mod_wsgi passes mod_ssl's flag on
+  const checked = job.serverName.includes('\0') || job.remoteAddr.includes('\0') || (job.httpVersion ?? '').includes('\0') ? null : text;
+  lastPlace = { job, text: checked };
+  return checked;
 }
 
 /** The fields a job's group and script decide (12 of them), kept per script, as they repeat on every

@@ -58,15 +58,19 @@ test('the per-script text follows the job: the same script under another group, 
 
 test('the per-connection text follows the job: interleaved clients, listeners and protocols each encode their own', (t) => {
   const { httpVersion: _omitted, ...noVersion } = base;
-  const places: ScriptJob[] = [
-    base,
-    { ...base, remoteAddr: '198.51.100.9', peerAddr: '198.51.100.9' },
-    { ...base, serverName: 'other.example', serverPort: 8080, localPort: 8080 },
-    { ...base, urlScheme: 'http', encrypted: false },
+  // Each one differs from the job before it in one field only, so a cache that forgot a field would show.
+  const alone: ScriptJob[] = [
+    { ...base, remoteAddr: '198.51.100.9' },  // a trusted proxy's client, same peer
+    { ...base, peerAddr: '198.51.100.10' },
+    { ...base, serverName: 'other.example' },
+    { ...base, serverPort: 8080 },
+    { ...base, localPort: 8080 },
+    { ...base, urlScheme: 'http' },
+    { ...base, encrypted: false },
     { ...base, httpVersion: '1.1' },
     noVersion,
-    { ...base, remoteAddr: '10.0.0.1' },  // a trusted proxy's client, same peer
   ];
+  const places = alone.flatMap((place) => [base, place]);
   for (let round = 0; round < 2; round++) {
     for (const job of places) {
       const sent = { ...job, reqId: `r${round}`, remotePort: 40000 + round };

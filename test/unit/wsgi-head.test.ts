@@ -70,3 +70,30 @@ test('with no header name twice, the length the proxy decided replaces the clien
   t.is(environ(frame).CONTENT_LENGTH, '5');
   t.is(environ(encodeWsgiHead(req, job, ['Host', 'example.test'], '7', false)).CONTENT_LENGTH, '7');
 });
+
+test('the per-connection fields follow the job: interleaved clients, listeners, schemes and protocols each get their own', (t) => {
+  // Each one differs from the job before it in one field only, so a cache that forgot a field would show.
+  const alone: ScriptJob[] = [
+    { ...job, remoteAddr: '198.51.100.9' },
+    { ...job, urlScheme: 'https' },
+    { ...job, serverPort: 9090 },
+    { ...job, httpVersion: '2.0' },
+    { ...job, serverName: '' },
+    { ...job, serverName: 'other.test' },
+  ];
+  const places = alone.flatMap((place) => [job, place]);
+  for (let round = 0; round < 2; round++) {
+    for (const place of places) {
+      const env = environ(encodeWsgiHead(req, place, [], undefined, false));
+      t.is(env.REMOTE_ADDR, place.remoteAddr);
+      t.is(env.SERVER_NAME, place.serverName || 'localhost');
+      t.is(env.SERVER_PORT, String(place.serverPort));
+      t.is(env.SERVER_PROTOCOL, `HTTP/${place.httpVersion || '1.1'}`);
+      t.is(env['wsgi.url_scheme'], place.urlScheme);
+      t.is('HTTPS' in env, place.urlScheme === 'https');
+    }
+  }
+  // A NUL in a connection's field empties that head only; the next clean one is whole.
+  t.is(encodeWsgiHead(req, { ...job, serverName: 'a\0b' }, [], undefined, false).readUInt32LE(0), 0);
+  t.is(environ(encodeWsgiHead(req, job, [], undefined, false)).SERVER_NAME, 'example.test');
+});
