@@ -3,47 +3,17 @@
 // a test can take it away and bring it back (on another client port too) with its data.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import net from 'node:net';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
 import type { ExecutionContext } from 'ava';
 import { Etcd3 } from 'etcd3';
 import { tempDir } from './proxy.js';
 import { waitFor } from './events.js';
+import { freePort } from './ports.js';
+
+export { freePort };
 
 export const ETCD_BIN = '/usr/bin/etcd';
-
-/** A port nothing listens on now (bound, then freed), below the kernel's ephemeral range: etcd is
- *  stopped and started again on its ports, and a port from that range can meanwhile become the local
- *  port of any test's outgoing connection ("address already in use" on the restart). */
-export async function freePort(): Promise<number> {
-  const firstEphemeral = ephemeralStart();
-  const low = Math.max(10_000, firstEphemeral - 12_000);
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const port = low + Math.floor(Math.random() * (firstEphemeral - low));
-    if (await bindable(port)) return port;
-  }
-  throw new Error('no free port below the ephemeral range');
-}
-
-function ephemeralStart(): number {
-  try {
-    const [first] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
-    const port = Number(first);
-    return Number.isInteger(port) && port > 11_000 ? port : 32_768;
-  } catch {
-    return 32_768;
-  }
-}
-
-function bindable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
 
 function healthy(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -5,7 +5,7 @@
 import test from 'ava';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import net from 'node:net';
+import { freePort } from '../helpers/ports.js';
 import { startProxy, tempDir, writeTree, request } from '../helpers/proxy.js';
 import { findPython, pythonApp } from '../helpers/python.js';
 import { repoRoot } from '../helpers/paths.js';
@@ -127,14 +127,6 @@ test('forwarded headers count only from a trusted proxy address, and are dropped
     t.is(no.realIp, null, executor.name);
   }
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 test('the HTTPS port opens only once the plugin is ready: the first answer on it is the script’s', async (t) => {
   const dir = tempDir(t);
