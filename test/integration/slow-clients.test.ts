@@ -12,6 +12,7 @@ import { createLogger } from '../../src/log.js';
 import tls from 'node:tls';
 import { tempDir, writeTree, request, uploadMiB } from '../helpers/proxy.js';
 import { waitFor } from '../helpers/events.js';
+import { freePort } from '../helpers/ports.js';
 import { makeCertificate } from '../helpers/tls.js';
 import { loadConfig, ConfigError } from '../../plugin/index.js';
 
@@ -211,9 +212,7 @@ test('library use: scriptAlias() on a running redbird watches its listener too',
   const dir = tempDir(t);
   writeTree(dir, { 'app/count.cjs': SCRIPT });
   // redbird maps port 0 to 8080: take a free port first.
-  const port = await new Promise<number>((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => { const p = (probe.address() as net.AddressInfo).port; probe.close(() => resolve(p)); });
-  });
+  const port = await freePort();
   const redbird = new Redbird({ port, host: '127.0.0.1', logger: { name: 'redbird', level: 'silent' } } as unknown as ConstructorParameters<typeof Redbird>[0]);
   t.teardown(() => redbird.close());
   const handle = await scriptAlias(redbird, { plugins: { scriptalias: { requestReadTimeout: { header: '1-2' }, scriptAlias: [{ url: '/count', path: 'app/count.cjs' }] } } }, { baseDir: dir });
