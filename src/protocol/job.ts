@@ -1,6 +1,7 @@
 // The ScriptJob: what a worker (thread or process, JS or Python) needs to run one request,
 // carried in one request header (JOB_HEADER) on the worker's local HTTP stream. The proxy always
 // sets it and strips any copy a client sent, so no request can choose its own script or group.
+import { forLastJob, perScript, samePlace, sameScriptSettings } from './job-memo.js';
 
 /** Strings are runtime-ready: JS scripts get UTF-8
  *  decoded SCRIPT_NAME/PATH_INFO, Python scripts the PEP 3333 latin-1 form of the decoded bytes. */
@@ -54,48 +55,17 @@ function jsonString(value: string): string {
   return HAS_NON_ASCII.test(json) ? json.replace(NON_ASCII, escapeChar) : json;
 }
 
-/** The fields a script's group and alias decide: the same on every request to that script. */
-interface FixedPart {
-  readonly job: ScriptJob;  // the job that made it: the fields below are compared with it
-  readonly text: string;
-}
-const fixedParts = new Map<string, FixedPart>();
+/** The fields a script's group and alias decide, as JSON text (kept per script). */
+const fixedPart = perScript(sameScriptSettings, (job) => `{"script":${jsonString(job.script)},"callable":${jsonString(job.callable)},`
+  + `"processGroup":${jsonString(job.processGroup)},"applicationGroup":${jsonString(job.applicationGroup)},`
+  + `"multiprocess":${job.multiprocess},"multithread":${job.multithread},"runOnce":${job.runOnce},`
+  + `"passAuthorization":${job.passAuthorization},"reloading":${job.reloading}`);
 
-function sameFixed(a: ScriptJob, b: ScriptJob): boolean {
-  return a.callable === b.callable && a.processGroup === b.processGroup && a.applicationGroup === b.applicationGroup
-    && a.multiprocess === b.multiprocess && a.multithread === b.multithread && a.runOnce === b.runOnce
-    && a.passAuthorization === b.passAuthorization && a.reloading === b.reloading;
-}
-
-function fixedPart(job: ScriptJob): string {
-  const known = fixedParts.get(job.script);
-  if (known !== undefined && sameFixed(known.job, job)) return known.text;
-  const text = `{"script":${jsonString(job.script)},"callable":${jsonString(job.callable)},`
-    + `"processGroup":${jsonString(job.processGroup)},"applicationGroup":${jsonString(job.applicationGroup)},`
-    + `"multiprocess":${job.multiprocess},"multithread":${job.multithread},"runOnce":${job.runOnce},`
-    + `"passAuthorization":${job.passAuthorization},"reloading":${job.reloading}`;
-  if (fixedParts.size >= 1024) fixedParts.clear(); // bounded: scripts in a folder alias are many
-  fixedParts.set(job.script, { job, text });
-  return text;
-}
-
-/** The fields the client connection and listener decide, as text, for the last job that had them:
- *  they repeat across requests (the peer's own port, which differs per connection, is not among them). */
-let lastPlace: { readonly job: ScriptJob; readonly text: string } | null = null;
-
-function samePlace(a: ScriptJob, b: ScriptJob): boolean {
-  return a.remoteAddr === b.remoteAddr && a.serverName === b.serverName && a.serverPort === b.serverPort && a.urlScheme === b.urlScheme
-    && a.encrypted === b.encrypted && a.peerAddr === b.peerAddr && a.localPort === b.localPort && a.httpVersion === b.httpVersion;
-}
-
-function placePart(job: ScriptJob): string {
-  if (lastPlace !== null && samePlace(lastPlace.job, job)) return lastPlace.text;
-  const text = `"remoteAddr":${jsonString(job.remoteAddr)},"serverName":${jsonString(job.serverName)},"serverPort":${job.serverPort | 0},`
-    + `"urlScheme":${jsonString(job.urlScheme)},"encrypted":${job.encrypted},"peerAddr":${jsonString(job.peerAddr)},"localPort":${job.localPort | 0}`
-    + (job.httpVersion === undefined ? '' : `,"httpVersion":${jsonString(job.httpVersion)}`);
-  lastPlace = { job, text };
-  return text;
-}
+/** The fields the client connection and listener decide, as JSON text (kept for the last job). */
+const placePart = forLastJob(samePlace, (job) => `"remoteAddr":${jsonString(job.remoteAddr)},"serverName":${jsonString(job.serverName)},`
+  + `"serverPort":${job.serverPort | 0},"urlScheme":${jsonString(job.urlScheme)},"encrypted":${job.encrypted},`
+  + `"peerAddr":${jsonString(job.peerAddr)},"localPort":${job.localPort | 0}`
+  + (job.httpVersion === undefined ? '' : `,"httpVersion":${jsonString(job.httpVersion)}`));
 
 /** Wire form: JSON with every non-ASCII character escaped, so it is a valid latin-1 header value
  *  (JSON already escapes control characters, so no CR/LF). Plain JSON, not base64: both runtimes

@@ -9,6 +9,7 @@
 // passAuthorization, Content-Type/Content-Length without the HTTP_ prefix.
 import type { IncomingMessage } from 'node:http';
 import type { ScriptJob } from './job.js';
+import { forLastJob, perScript, samePlace, sameScriptSettings } from './job-memo.js';
 
 /** Environ keys the worker removes before the application sees the environ. */
 export const PRIVATE_KEYS = {
@@ -76,48 +77,24 @@ export function encodeWsgiHead(req: IncomingMessage, job: ScriptJob, forwarded: 
   return frame;
 }
 
-/** The fields the client connection and listener decide (server name and port, protocol, client
- *  address, scheme), kept as text for the last job that had them: they repeat from request to
- *  request. null when one holds a NUL. */
-let lastPlace: { readonly job: ScriptJob; readonly text: string | null } | null = null;
-
-function placeFields(job: ScriptJob): string | null {
-  const last = lastPlace;
-  if (last !== null && last.job.serverName === job.serverName && last.job.serverPort === job.serverPort && last.job.httpVersion === job.httpVersion
-    && last.job.remoteAddr === job.remoteAddr && last.job.urlScheme === job.urlScheme) return last.text;
+/** The environ entries the client connection and listener decide (server name and port, protocol,
+ *  client address, scheme), kept for the last job; null when one holds a NUL. */
+const placeFields = forLastJob(samePlace, (job): string | null => {
   let text = `SERVER_NAME\0${job.serverName || 'localhost'}\0SERVER_PORT\0${job.serverPort}\0SERVER_PROTOCOL\0HTTP/${job.httpVersion || '1.1'}`
     + `\0REMOTE_ADDR\0${job.remoteAddr}\0wsgi.url_scheme\0${job.urlScheme}`;
   if (job.urlScheme === 'https') text += '\0HTTPS\x001'; // as mod_wsgi passes mod_ssl's flag on
-  const checked = job.serverName.includes('\0') || job.remoteAddr.includes('\0') || (job.httpVersion ?? '').includes('\0') ? null : text;
-  lastPlace = { job, text: checked };
-  return checked;
-}
+  return job.serverName.includes('\0') || job.remoteAddr.includes('\0') || (job.httpVersion ?? '').includes('\0') ? null : text;
+});
 
-/** The fields a job's group and script decide (12 of them), kept per script, as they repeat on every
- *  request to it; null when one holds a NUL (config strings can). */
-interface GroupFields {
-  readonly job: ScriptJob;  // the first job that made it: the settings below are compared with it
-  readonly text: string | null;
-}
-const groupFieldsOf = new Map<string, GroupFields>();
-
-function sameGroup(a: ScriptJob, b: ScriptJob): boolean {
-  return a.processGroup === b.processGroup && a.applicationGroup === b.applicationGroup && a.callable === b.callable
-    && a.multithread === b.multithread && a.multiprocess === b.multiprocess && a.runOnce === b.runOnce && a.reloading === b.reloading;
-}
-
-function groupFields(job: ScriptJob): string | null {
-  const cached = groupFieldsOf.get(job.script);
-  if (cached !== undefined && sameGroup(cached.job, job)) return cached.text;
+/** The environ entries a job's group and script decide (8 of them), kept per script; null when one
+ *  holds a NUL (config strings can). */
+const groupFields = perScript(sameScriptSettings, (job): string | null => {
   const text = `SCRIPT_FILENAME\0${job.script}\0wsgi.multithread\0${job.multithread ? '1' : ''}`
     + `\0wsgi.multiprocess\0${job.multiprocess ? '1' : ''}\0wsgi.run_once\0${job.runOnce ? '1' : ''}`
     + `\0mod_wsgi.process_group\0${job.processGroup}\0mod_wsgi.application_group\0${job.applicationGroup}`
     + `\0mod_wsgi.callable_object\0${job.callable}\0mod_wsgi.script_reloading\0${job.reloading ? '1' : '0'}`;
-  const checked = (text.match(/\0/g)?.length ?? 0) === 15 ? text : null;
-  if (groupFieldsOf.size >= 1024) groupFieldsOf.clear();
-  groupFieldsOf.set(job.script, { job, text: checked });
-  return checked;
-}
+  return (text.match(/\0/g)?.length ?? 0) === 15 ? text : null;
+});
 
 /** HTTP_* environ names of header names, remembered (the same few names come on every request);
  *  bounded, as clients choose the names. */

@@ -37,17 +37,18 @@ test('numbers and booleans come back as sent; a job without httpVersion decodes 
 });
 
 test('the per-script text follows the job: the same script under another group, callable or flag encodes that job\'s values', (t) => {
-  const variants: ScriptJob[] = [
-    base,
+  // Each one differs from the job before it in one field only, so a cache that forgot a field would show.
+  const alone: ScriptJob[] = [
     { ...base, processGroup: 'other' },
     { ...base, applicationGroup: 'tenant-b' },
     { ...base, callable: 'app' },
     { ...base, passAuthorization: true },
     { ...base, reloading: false },
-    { ...base, runOnce: true, multithread: false },
-    base,
+    { ...base, runOnce: true },
+    { ...base, multithread: false },
+    { ...base, multiprocess: false },
   ];
-  for (const job of variants) t.deepEqual(roundTrip(job), job);
+  for (const job of [...alone.flatMap((variant) => [base, variant]), base]) t.deepEqual(roundTrip(job), job);
   // Interleaved requests to two scripts: each keeps its own.
   const other = { ...base, script: '/srv/app/other.js', processGroup: 'batch' };
   for (let i = 0; i < 3; i++) {
