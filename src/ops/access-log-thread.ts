@@ -1,7 +1,8 @@
 // The access log's writer thread: reads finished requests from the ring (src/ops/access-ring.ts),
 // formats their lines (src/ops/access-format.ts) and writes them, gathered, to stdout or the log file.
 // It sleeps while the ring is empty; the first record wakes it, and it gathers for FLUSH_MS (or until
-// the ring is past half full) before writing: a busy proxy costs a few writes a second, an idle one none.
+// the ring is a quarter full, or a control record comes) before writing: a busy proxy costs a few
+// writes a second, an idle one none.
 import { closeSync, fstatSync, mkdirSync, openSync, readlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -187,10 +187,7 @@ export class RingWriter {
     const { control, capacity } = this.#v;
     const used = Atomics.add(control, USED, this.#pending) + this.#pending;
     this.#pending = 0;
-    if (Atomics.load(control, ARMED) === 1) {
-      Atomics.store(control, ARMED, 0);
-      Atomics.notify(control, ARMED);
-    }
+    this.#wakeReader();
     if (used > capacity >> 2) this.#hurry();
   }
 
@@ -199,10 +196,15 @@ export class RingWriter {
     if (Atomics.load(control, URGENT) === 1) return;
     Atomics.store(control, URGENT, 1);
     Atomics.notify(control, URGENT);
-    if (Atomics.load(control, ARMED) === 1) {
-      Atomics.store(control, ARMED, 0);
-      Atomics.notify(control, ARMED);
-    }
+    this.#wakeReader();
+  }
+
+  /** A reader asleep until the first record (ARMED) is woken. */
+  #wakeReader(): void {
+    const { control } = this.#v;
+    if (Atomics.load(control, ARMED) !== 1) return;
+    Atomics.store(control, ARMED, 0);
+    Atomics.notify(control, ARMED);
   }
 
   /**
