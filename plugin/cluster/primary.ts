@@ -157,7 +157,7 @@ async function runCluster(feed: ConfigFeed, initial: ResolvedConfig, initialPayl
     const worker = cluster.fork({
       SCRIPTALIAS_PROXY_INDEX: String(index ?? -1), SCRIPTALIAS_STANDBY: index === null ? '1' : '0', SCRIPTALIAS_CLUSTER_SIZE: String(size),
       SCRIPTALIAS_LOG_LEVEL: options.logLevel, SCRIPTALIAS_LOG_FORMAT: options.logFormat, SCRIPTALIAS_PORT: String(port),
-      SCRIPTALIAS_HTTPS_PORTS: httpsPorts.join(','),
+      SCRIPTALIAS_HTTPS_PORTS: httpsPorts.join(','), SCRIPTALIAS_METRICS: metrics ? '1' : '0',
     });
     const answers = new Map<number, (message: ProxyMessage) => void>();
     let onListening!: (value: { port: number; httpsPorts: readonly number[] }) => void;

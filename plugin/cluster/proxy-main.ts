@@ -23,6 +23,9 @@ process.title = standby ? 'scriptalias:standby' : 'scriptalias:proxy';
 tuneProxyHeapGrowth();
 const port = env.SCRIPTALIAS_PORT === undefined ? undefined : Number(env.SCRIPTALIAS_PORT);
 const httpsPorts = env.SCRIPTALIAS_HTTPS_PORTS ? env.SCRIPTALIAS_HTTPS_PORTS.split(',').map(Number) : undefined;
+/** The primary has a metrics listener (decided at its start, as in one process): only then does this
+ *  proxy count its requests, which costs every request a record and a histogram observation. */
+const countsMetrics = env.SCRIPTALIAS_METRICS === '1';
 
 const tell = (message: ProxyMessage): void => {
   if (process.connected) process.send?.(message);
@@ -66,7 +69,7 @@ async function start(file: string, text: string): Promise<void> {
     process.disconnect?.();
     return;
   }
-  metrics = new ScriptAliasMetrics(running.plugin, 'proxy');
+  if (countsMetrics) metrics = new ScriptAliasMetrics(running.plugin, 'proxy');
   tell({ t: 'sa:listening', port: running.port, httpsPorts: running.httpsPorts });
   // A standby built with the config of its birth; the primary may have reloaded since.
   if (latest && latest.text !== text) await running.plugin.reload(new ConfigText(latest.text, latest.origin));
