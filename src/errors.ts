@@ -26,7 +26,7 @@ export const ERROR_CATALOGUE = {
   SA_ERR_CONFIG_TLS: { summary: 'a key, certificate or CA file of an HTTPS listener or SSL virtual host is missing, unreadable, not PEM, or the key does not match the certificate' },
   SA_ERR_CONFIG_TRUST: { summary: 'a trustedProxies entry is not an address or CIDR range, or trustedProxyHeaders names two headers of one purpose' },
   SA_ERR_CONFIG_EXPANSION: { summary: 'a group name uses an unknown `%{...}` expansion (known: `%{GLOBAL}`, `%{RESOURCE}`, `%{SERVER}`, `%{ENV:NAME}`)' },
-  SA_ERR_CONFIG_UNSUPPORTED: { summary: 'a setting the schema knows is not supported yet (proxy.cluster)' },
+  SA_ERR_CONFIG_UNSUPPORTED: { summary: 'a setting the schema knows was not supported yet (proxy.cluster, before cluster mode)', retired: true },
   SA_ERR_CONFIG_UNIX_USER: { summary: 'a process group\'s `user` or `group` names no Unix user or group on this host' },
   SA_ERR_CONFIG_NOT_ROOT: { summary: 'a process group sets `user`/`group` to another identity, but the proxy does not run as root and cannot switch to it' },
   SA_ERR_IMPORT_READ: { summary: '`import-apache`: an Apache configuration file (or an `Include`d one) cannot be read' },

@@ -1,5 +1,5 @@
 // Cross-field checks after the schema: unknown process groups, missing or mis-shaped targets,
-// duplicate URL-paths, unset %{ENV:..} names, unknown %{..} expansions, unsupported settings,
+// duplicate URL-paths, unset %{ENV:..} names, unknown %{..} expansions,
 // Python executables that cannot run. Each problem is
 // pushed as a ConfigIssue at the pointer of the offending key; the checks never throw.
 import { statSync, accessSync, constants } from 'node:fs';
@@ -12,8 +12,6 @@ export interface Rules {
   processGroup(spec: GroupSpec, groups: Readonly<Record<string, ResolvedProcessGroup>>, pointer: string): void;
   envUnset(variable: string, pointer: string): void;
   unknownExpansion(value: string, pointer: string): void;
-  /** A setting the schema types but this version cannot run yet (e.g. proxy.cluster). */
-  unsupported(pointer: string, message: string): void;
   duplicateUrl(url: string, pointer: string): void;
   /** A script target: the absolute path (directories keep a trailing slash) and its kind, or null. */
   scriptTarget(url: string, target: string, pointer: string): { path: string; kind: 'file' | 'directory' } | null;
@@ -70,9 +68,6 @@ export function createRules(file: string, baseDir: string, env: Readonly<Record<
     },
     unknownExpansion(value, pointer) {
       push({ pointer, code: 'SA_ERR_CONFIG_EXPANSION', message: `unknown expansion in group name "${value}"`, expected: '%{GLOBAL}, %{RESOURCE}, %{SERVER}, %{ENV:NAME} or a name without "%{"' });
-    },
-    unsupported(pointer, message) {
-      push({ pointer, code: 'SA_ERR_CONFIG_UNSUPPORTED', message });
     },
     duplicateUrl(url, pointer) {
       push({ pointer, code: 'SA_ERR_CONFIG_DUPLICATE_URL', message: `URL-path ${url} is already aliased in this context (the first entry would always win)` });
