@@ -33,8 +33,3 @@ export function selectExecutor(processGroup: string, applicationGroup: string, r
   if (runtime === 'python' || processGroup !== GLOBAL_GROUP) return poolKey(processGroup, runtime);
   return applicationGroup === GLOBAL_GROUP ? INLINE : ISOLATE;
 }
-
-/** A stable string for a key (map keys, logs). */
-export function executorKeyId(key: ExecutorKey): string {
-  return key.id;
-}

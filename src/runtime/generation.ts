@@ -5,7 +5,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import type { Executor } from '../executor/executor.js';
 import type { AliasTable } from '../routing/alias-table.js';
 import { buildAliasTable } from '../routing/alias-table.js';
-import { executorKeyId, type ExecutorKey } from '../executor/select.js';
+import type { ExecutorKey } from '../executor/select.js';
 import { planExecutors, groupSettings, globalDeadline, isolateMemoryLimit, type PlannedExecutor } from './plan.js';
 import type { GroupRegistry } from './group-registry.js';
 import { ScriptAliasError } from '../errors.js';
@@ -65,7 +65,7 @@ export async function buildGeneration(config: ResolvedConfig, options: BuildOpti
     table,
     forwarding: buildForwardingRules(config.trust),
     executor(key) {
-      const id = executorKeyId(key);
+      const id = key.id;
       const ready = live.get(id);
       if (ready) return ready;
       let pending = starting.get(id);

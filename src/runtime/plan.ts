@@ -3,7 +3,7 @@
 // found in a node group's folder, say) is created on first use.
 import type { ResolvedConfig, ResolvedProcessGroup, Runtime, GroupSpec } from '../config/types.js';
 import type { PreloadEntry } from '../protocol/messages.js';
-import { selectExecutor, executorKeyId, poolKey, type ExecutorKey } from '../executor/select.js';
+import { selectExecutor, poolKey, type ExecutorKey } from '../executor/select.js';
 import { GLOBAL_GROUP } from '../constants.js';
 import { runtimeOfScript } from '../script/runtime-by-extension.js';
 
@@ -43,7 +43,7 @@ function literalName(spec: GroupSpec): string | null {
 export function planExecutors(config: ResolvedConfig): Map<string, PlannedExecutor> {
   const plan = new Map<string, PlannedExecutor & { preload: PreloadEntry[] }>();
   const want = (key: ExecutorKey): { preload: PreloadEntry[] } => {
-    const id = executorKeyId(key);
+    const id = key.id;
     let entry = plan.get(id);
     if (!entry) {
       const settings = key.kind === 'pool' ? groupSettings(config, key.processGroup, key.runtime) : null;
