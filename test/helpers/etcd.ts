@@ -11,8 +11,6 @@ import { tempDir } from './proxy.js';
 import { waitFor } from './events.js';
 import { freePort } from './ports.js';
 
-export { freePort };
-
 export const ETCD_BIN = '/usr/bin/etcd';
 
 function healthy(port: number): Promise<boolean> {

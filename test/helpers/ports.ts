@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 /** The lowest port the kernel hands out for bind(0) and outgoing connections. */
-export function ephemeralStart(): number {
+function ephemeralStart(): number {
   try {
     const [first] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
     const port = Number(first);
@@ -18,7 +18,7 @@ export function ephemeralStart(): number {
   }
 }
 
-export function bindable(port: number): Promise<boolean> {
+function bindable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.once('error', () => resolve(false));

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { fixture } from '../helpers/paths.js';
 import { tempDir, request } from '../helpers/proxy.js';
 import { cliPath, serveCli, type LogEntry } from '../helpers/cli.js';
-import { startEtcd, freePort, ETCD_BIN } from '../helpers/etcd.js';
+import { startEtcd, ETCD_BIN } from '../helpers/etcd.js';
+import { freePort } from '../helpers/ports.js';
 
 const KEY = 'scriptalias/proxy.json';
 
