@@ -72,7 +72,7 @@ export function createIsolatePool(options: IsolatePoolOptions): Executor {
     if (!pool) {
       // One channel per thread: its session is the only one (a closed one means the thread is gone).
       const port = realm.port!;
-      pool = new MuxPool(`thread ${realm.threadId}`, () => portTransport(port, { unref: true }));
+      pool = new MuxPool(`thread ${realm.threadId}`, { connect: () => portTransport(port, { unref: true }) });
       pools.set(realm, pool);
     }
     return pool;

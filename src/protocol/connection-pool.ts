@@ -1,18 +1,16 @@
-// Connections from the proxy to one realm's Unix socket, for the HTTP bridge: each exchange borrows a
-// byte stream, sends one HTTP/1.1 request on it and gives it back when the answer was read whole.
-// Two kinds, chosen by what the realm speaks (docs/worker-protocol.md):
-// - SocketPool: one Unix-socket connection per stream (the Python worker);
-// - MuxPool: streams multiplexed over one connection (JS realms): a loop turn's requests share one
-//   write and their answers one read.
-// Idle streams are reused LIFO (the warmest first). No timeouts or retries here: the bridge decides
-// what a broken stream means for its request.
+// Streams from the proxy to one realm, for the HTTP bridge: each exchange borrows a byte stream, sends
+// one request on it and gives it back when the answer was read whole. The streams are multiplexed over
+// one connection (mux.ts), for every realm: a loop turn's requests share one write and their answers
+// one read. Idle streams are reused LIFO (the warmest first). No timeouts or retries here: the bridge
+// decides what a broken stream means for its request.
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { MuxSession } from './mux.js';
+import { MuxSession, type MuxBatching } from './mux.js';
 import { socketTransport, type MuxTransport } from './mux-transport.js';
 
-/** How a request and its answer head cross the hop: HTTP/1.1 text (JS realms) or the compact WSGI
- *  head of wsgi-head.ts (the CPython worker: an environ it need not build, a head it need not parse). */
+/** How a request and its answer head cross the hop (docs/worker-protocol.md): HTTP/1.1 text (JS realms)
+ *  or the compact WSGI head of wsgi-head.ts (the CPython worker: an environ it need not build, a head it
+ *  need not parse). */
 export type HeadForm = 'http1' | 'wsgi';
 
 export interface StreamPool {
@@ -27,28 +25,35 @@ export interface StreamPool {
   destroy(): void;
 }
 
-abstract class IdleStreams implements StreamPool {
-  abstract readonly headForm: HeadForm;
+/** The streams to one realm, over one link (reopened when it closed: the realm's worker restarted). */
+export class MuxPool implements StreamPool {
   readonly socketPath: string;
+  readonly headForm: HeadForm;
   readonly #idle: Duplex[] = [];
-  protected closed = false;
+  #closed = false;
+  #session: MuxSession | null = null;
+  readonly #batching: MuxBatching;
+  readonly #connect: () => MuxTransport;
 
-  constructor(socketPath: string) {
+  /** `connect` opens a new link when there is none (default: a connection to `socketPath`). */
+  constructor(socketPath: string, options: { readonly headForm?: HeadForm; readonly connect?: () => MuxTransport } = {}) {
     this.socketPath = socketPath;
+    this.headForm = options.headForm ?? 'http1';
+    // The CPython worker takes a turn's requests in one read (mux.ts, MuxBatching).
+    this.#batching = this.headForm === 'wsgi' ? 'turn' : 'callback';
+    this.#connect = options.connect ?? (() => socketTransport(net.createConnection(socketPath)));
   }
-
-  protected abstract create(): Duplex;
 
   acquire(): Duplex {
     for (;;) {
       const stream = this.#idle.pop();
-      if (!stream) return this.create();
+      if (!stream) return this.#open();
       if (!stream.destroyed) return stream;
     }
   }
 
   release(stream: Duplex): void {
-    if (this.closed || stream.destroyed) {
+    if (this.#closed || stream.destroyed) {
       stream.destroy();
       return;
     }
@@ -58,52 +63,17 @@ abstract class IdleStreams implements StreamPool {
   }
 
   destroy(): void {
-    this.closed = true;
+    this.#closed = true;
     this.#idle.length = 0;
-  }
-}
-
-/** One connection per stream: the CPython worker's realms, which speak the compact WSGI head. */
-export class SocketPool extends IdleStreams {
-  readonly headForm: HeadForm = 'wsgi';
-  readonly #all = new Set<net.Socket>();
-
-  protected create(): Duplex {
-    const socket = net.createConnection(this.socketPath);
-    socket.setNoDelay(true);
-    this.#all.add(socket);
-    socket.once('close', () => this.#all.delete(socket));
-    return socket;
+    this.#session?.destroy();
   }
 
-  override destroy(): void {
-    super.destroy();
-    for (const socket of this.#all) socket.destroy();
-  }
-}
-
-export class MuxPool extends IdleStreams {
-  readonly headForm: HeadForm = 'http1';
-  #session: MuxSession | null = null;
-  readonly #connect: () => MuxTransport;
-
-  /** `connect` opens a new link when there is none (default: a connection to `socketPath`). */
-  constructor(socketPath: string, connect?: () => MuxTransport) {
-    super(socketPath);
-    this.#connect = connect ?? (() => socketTransport(net.createConnection(socketPath)));
-  }
-
-  protected create(): Duplex {
+  #open(): Duplex {
     let session = this.#session;
     if (!session || session.closed) {
-      session = new MuxSession(this.#connect());
+      session = new MuxSession(this.#connect(), undefined, this.#batching);
       this.#session = session;
     }
     return session.open();
-  }
-
-  override destroy(): void {
-    super.destroy();
-    this.#session?.destroy();
   }
 }

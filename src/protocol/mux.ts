@@ -17,8 +17,22 @@ import { Duplex } from 'node:stream';
 import type { MuxTransport } from './mux-transport.js';
 
 const HEADER_BYTES = 9;
-const enum FrameType { Data = 1, End = 2, Reset = 3, Window = 4 }
+/** The frame types (the CPython worker's wsgi_host/mux.py has their twins, compared by a test). */
+export const FrameType = { Data: 1, End: 2, Reset: 3, Window: 4 } as const;
+type FrameType = typeof FrameType[keyof typeof FrameType];
 export const STREAM_WINDOW = 1024 * 1024;
+
+/**
+ * When queued frames leave (measured per hop, wrk -c32, bench/README.md "The Python hop multiplexed"):
+ * - 'callback': at the end of the callback that queued them (process.nextTick): what one read produced
+ *   (the worker: all answers to one batch of requests) leaves in one write. Both ends of a JS hop:
+ *   batching a whole loop turn there made the stages wait on each other (JS pool -20 to -30 % req/s).
+ * - 'turn': the turn's first callback's frames leave at its end, so an idle worker starts at once; the
+ *   frames of the turn's later callbacks leave together when the turn ends (setImmediate). The proxy's
+ *   end of the Python hop: the CPython worker reads and parses each batch in one go, and one write per
+ *   turn instead of one per request cut the proxy's CPU per request by a sixth.
+ */
+export type MuxBatching = 'callback' | 'turn';
 
 export class MuxSession {
   readonly #link: MuxTransport;
@@ -28,6 +42,10 @@ export class MuxSession {
   #queue: Buffer[] = [];
   #queuedBytes = 0;
   #flushScheduled = false;
+  readonly #batching: MuxBatching;
+  /** 'turn' batching: this loop turn's first frames have left; the rest wait for its end. */
+  #turnOpen = false;
+  readonly #closeTurn = (): void => { this.#turnOpen = false; };
   /** A frame header cut by the end of a read (fewer than HEADER_BYTES bytes). */
   #partial: Buffer | null = null;
   /** Payload bytes of the current DATA frame still to come in later reads, and their stream. */
@@ -37,9 +55,10 @@ export class MuxSession {
   #closed = false;
 
   /** `onStream` set: this end accepts streams the peer opens (the worker); unset: it opens them. */
-  constructor(link: MuxTransport, onStream?: (stream: MuxStream) => void) {
+  constructor(link: MuxTransport, onStream?: (stream: MuxStream) => void, batching: MuxBatching = 'callback') {
     this.#link = link;
     this.#onStream = onStream ?? null;
+    this.#batching = batching;
     link.start(this.#onData, () => this.#shutdown());
   }
 
@@ -81,10 +100,15 @@ export class MuxSession {
     }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      // At the end of this callback: what one read produced (the worker: all answers to one batch of
-      // requests) leaves in one write. (setImmediate batched more but made the stages wait on each other:
-      // -10 % req/s at wrk -c32.)
-      process.nextTick(this.#flush);
+      if (this.#batching === 'turn' && this.#turnOpen) {
+        setImmediate(this.#flush);
+      } else {
+        if (this.#batching === 'turn') {
+          this.#turnOpen = true;
+          setImmediate(this.#closeTurn);
+        }
+        process.nextTick(this.#flush);
+      }
     }
   }
 

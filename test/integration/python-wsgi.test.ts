@@ -1,8 +1,10 @@
 // Python WSGI behind the real proxy: an unmodified Flask app and a plain WSGI script in a named
 // Python group, a .wsgi script in the global group (companion processes), crash/timeout answers, and
-// wsgiref.validate passing on every request.
+// wsgiref.validate passing on every request, and a client that stops reading stalling only its stream.
 import test, { type ExecutionContext } from 'ava';
 import path from 'node:path';
+import http from 'node:http';
+import { once } from 'node:events';
 import { startProxy, tempDir, writeTree, request, json, uploadMiB, downloadBytes, type TestProxy } from '../helpers/proxy.js';
 import { findPython, pythonApp } from '../helpers/python.js';
 import { repoRoot } from '../helpers/paths.js';
@@ -168,4 +170,40 @@ test('after a slow request (the leader replaced while it runs), a Python group k
     const burst = await Promise.all(Array.from({ length: 12 }, (_, i) => request(proxy.url, `/r/burst${i}`)));
     t.deepEqual(burst.map((r) => r.status), Array.from({ length: 12 }, () => 200));
   }
+});
+
+test('a client that stops reading a Python answer stalls only its own stream: bounded bytes out, other requests on the same connection flow', async (t) => {
+  if (!anyPython) { t.fail('no python3'); return; }
+  const MiB = 1 << 20;
+  const dir = tempDir(t);
+  writeTree(dir, { 'f.wsgi': pythonApp('flood') });
+  const proxy = await startProxy(t, { plugins: { scriptalias: {
+    python: anyPython,
+    processGroups: { py: { processes: 1, threads: 4, runtime: 'python' } },
+    scriptAlias: [{ url: '/f', path: 'f.wsgi', processGroup: 'py', applicationGroup: '%{GLOBAL}' }],
+  } } }, dir);
+  const req = http.get(`${proxy.url}/f/flood?mb=64`);
+  t.teardown(() => req.destroy());
+  const [res] = await once(req, 'response') as [http.IncomingMessage];
+  res.pause();
+  // Stalled = the same count on 10 consecutive looks; each look is a request to the same worker
+  // process over the same connection, so it also shows the paused stream blocks no one else.
+  interface Progress { sent: number; done: boolean }
+  let last = -1;
+  let same = 0;
+  const stalled = await waitFor('the answer to stall on credit', async () => {
+    const p = (await json<Progress>(proxy.url, '/f/progress')).body;
+    if (p.done) return p;
+    same = p.sent === last ? same + 1 : 0;
+    last = p.sent;
+    return same >= 10 ? p : undefined;
+  });
+  t.log(`stalled after ${stalled.sent} bytes`);
+  t.false(stalled.done, 'the worker sent all 64 MiB although the client read nothing');
+  t.true(stalled.sent < 24 * MiB, `${stalled.sent} bytes left the application while the client read nothing`);
+  let received = 0;
+  res.on('data', (chunk: Buffer) => { received += chunk.length; });
+  res.resume();
+  await once(res, 'end');
+  t.is(received, 64 * MiB);
 });

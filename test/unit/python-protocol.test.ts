@@ -1,7 +1,8 @@
 // The CPython worker's copies of constants it shares with the TypeScript side (wsgi_host/protocol.py)
-// equal the originals: control message types, the compact head's private keys, the head limit, the reload check
-// interval, the codes it emits (each in the catalogue, with the catalogue's status) and its reason
-// phrases. Python prints its module as JSON; nothing is parsed out of source text.
+// equal the originals: control message types, the compact head's private keys, the head limit, the
+// stream protocol's window and frame types, the reload check interval, the codes it emits (each in the
+// catalogue, with the catalogue's status) and its reason phrases. Python prints its module as JSON;
+// nothing is parsed out of source text.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { PROCESS_MESSAGE_TYPES } from '../../src/protocol/messages.js';
 import { MAX_HEAD_BYTES } from '../../src/protocol/http-bridge.js';
 import { STAT_INTERVAL_MS } from '../../src/script/load-script.js';
 import { PRIVATE_KEYS } from '../../src/protocol/wsgi-head.js';
+import { FrameType, STREAM_WINDOW } from '../../src/protocol/mux.js';
 import { ERROR_CATALOGUE, WARNING_CATALOGUE, EVENT_CATALOGUE, type CatalogueEntry } from '../../src/errors.js';
 import { findPython } from '../helpers/python.js';
 import { repoRoot } from '../helpers/paths.js';
@@ -34,6 +36,11 @@ test('private environ keys of the compact head, head limit and reload check inte
   t.deepEqual([py.REQUEST_ID_KEY, py.CHUNKED_KEY, py.DROPPED_KEY], [PRIVATE_KEYS.requestId, PRIVATE_KEYS.chunked, PRIVATE_KEYS.dropped]);
   t.is(py.MAX_HEAD_BYTES, MAX_HEAD_BYTES);
   t.is(py.RELOAD_CHECK_MS, STAT_INTERVAL_MS);
+});
+
+test('the stream protocol\'s window and frame types match mux.ts', (t) => {
+  t.is(py.STREAM_WINDOW, STREAM_WINDOW);
+  t.deepEqual([py.MUX_DATA, py.MUX_END, py.MUX_RESET, py.MUX_WINDOW], [FrameType.Data, FrameType.End, FrameType.Reset, FrameType.Window]);
 });
 
 test('the control message types are the process channel\'s, all of them', (t) => {

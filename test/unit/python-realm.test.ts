@@ -1,7 +1,8 @@
 // The CPython worker's request threads (wsgi_host/realm.py, leader and followers) driven directly over
 // a realm's Unix socket by test/fixtures/python/realm-driver/drive.py: while a slow request holds the
 // first leader and another thread takes over, every request is answered, and never more than one
-// thread waits on the selector (two once did, and the realm stalled).
+// thread waits on the selector (two once did, and the realm stalled); a stream that carries only
+// request heads still gets its credit back (the proxy would stall it after a window).
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,12 +10,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { findPython } from '../helpers/python.js';
 import { fixture, repoRoot } from '../helpers/paths.js';
+import { STREAM_WINDOW } from '../../src/protocol/mux.js';
 
 const python = findPython();
 
-interface DriveReport { answers: string[]; mostInSelect: number; errors: unknown[] }
+interface DriveReport { answers: string[]; mostInSelect: number; headBytes: number; granted: number; errors: unknown[] }
 
-test('a slow request hands the selector to one other thread: all answered, one thread in the selector at a time', (t) => {
+test('a slow request hands the selector to one other thread: all answered, one thread in the selector at a time, credit given back for request heads', (t) => {
   if (!python) { t.fail('no python3'); return; }
   const dir = mkdtempSync(path.join(tmpdir(), 'sa-realm-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,7 +30,10 @@ test('a slow request hands the selector to one other thread: all answered, one t
     expected.push('/sleep');
     for (let i = 0; i < 5; i++) expected.push(`/after${i}`);
   }
+  for (let i = 0; i < Math.floor(3 * STREAM_WINDOW / 8192); i++) expected.push(`/head${i}`);
   t.deepEqual(report.answers, expected);
+  // Of three windows of request heads, all but the last window's worth came back as credit.
+  t.true(report.granted >= report.headBytes - STREAM_WINDOW, `${report.granted} of ${report.headBytes} head bytes acknowledged`);
   t.is(report.mostInSelect, 1);
   t.deepEqual(report.errors, []);
 });

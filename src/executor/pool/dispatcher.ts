@@ -11,7 +11,7 @@ import { errObject, type Logger } from '../../log.js';
 import { RequestQueue } from '../request-queue.js';
 import { waitUntil } from '../wait-until.js';
 import { forwardRequest } from '../../protocol/http-bridge.js';
-import { MuxPool, SocketPool, type StreamPool } from '../../protocol/connection-pool.js';
+import { MuxPool, type StreamPool } from '../../protocol/connection-pool.js';
 import { recordOf } from '../../ops/request-record.js';
 import { sendError } from '../../http-error.js';
 import type { ErrorCode } from '../../errors.js';
@@ -199,8 +199,8 @@ export class Dispatcher {
   #poolFor(seat: Seat, socketPath: string): StreamPool {
     let pool = seat.pools.get(socketPath);
     if (!pool) {
-      // Node workers multiplex streams on one connection; the Python worker takes one per stream.
-      pool = this.#runtime === 'node' ? new MuxPool(socketPath) : new SocketPool(socketPath);
+      // Streams multiplexed on one connection per realm; the Python worker reads the compact WSGI head.
+      pool = new MuxPool(socketPath, { headForm: this.#runtime === 'node' ? 'http1' : 'wsgi' });
       seat.pools.set(socketPath, pool);
     }
     return pool;

@@ -7,6 +7,12 @@ MAX_HEAD_BYTES = 65536
 REQUEST_ID_KEY = 'scriptalias.request_id'
 CHUNKED_KEY = 'scriptalias.chunked'
 DROPPED_KEY = 'scriptalias.dropped'
+# src/protocol/mux.ts STREAM_WINDOW and FrameType: the streams multiplexed over a realm's connections.
+STREAM_WINDOW = 1024 * 1024
+MUX_DATA = 1
+MUX_END = 2
+MUX_RESET = 3
+MUX_WINDOW = 4
 # src/script/load-script.ts STAT_INTERVAL_MS: a script file is stat'ed at most this often.
 RELOAD_CHECK_MS = 100
 

@@ -1,4 +1,4 @@
-"""A request off a realm's socket: its compact head (src/protocol/wsgi-head.ts: u32 LE length, then the
+"""A request off its stream (mux.py): its compact head (src/protocol/wsgi-head.ts: u32 LE length, then the
 WSGI environ's string entries, NUL-separated, built by the proxy) and its body as wsgi.input, streamed
 (Content-Length or chunked), never buffered whole."""
 from wsgi_host.protocol import MAX_HEAD_BYTES
@@ -22,22 +22,17 @@ def frame(fields):
 BAD_REQUEST_ANSWER = frame(['400 Bad Request', 'Content-Length', '0', 'Connection', 'close'])
 
 
-def read_environ(rfile):
+def read_environ(stream):
     """The environ strings of the next request (a new dict); None at end of stream. An empty head gives
     an empty dict, which the caller refuses. Raises BadRequest for a head too large or cut short."""
-    size = rfile.read(4)
-    if not size:
+    try:
+        data = stream.read_sized(MAX_HEAD_BYTES)
+    except ValueError as err:
+        raise BadRequest(str(err))
+    if data is None:
         return None
-    if len(size) < 4:
-        raise BadRequest('truncated head')
-    n = int.from_bytes(size, 'little')
-    if n > MAX_HEAD_BYTES:
-        raise BadRequest('request head too large')
-    if n == 0:
+    if not data:
         return {}
-    data = rfile.read(n)
-    if len(data) < n:
-        raise BadRequest('truncated head')
     fields = data.decode('utf-8').split('\0')
     if len(fields) % 2:
         raise BadRequest('odd number of head fields')
@@ -48,8 +43,8 @@ def read_environ(rfile):
 class Input:
     """wsgi.input: streams the request body (Content-Length or chunked), never buffering it whole."""
 
-    def __init__(self, rfile, length, chunked):
-        self.rfile = rfile
+    def __init__(self, stream, length, chunked):
+        self.stream = stream
         self.remaining = length if length is not None else 0
         self.chunked = chunked
         self.chunk_left = 0
@@ -59,7 +54,7 @@ class Input:
         out = []
         while not self.done and (size < 0 or size > 0):
             if self.chunk_left == 0:
-                line = self.rfile.readline(1024)
+                line = self.stream.readline(1024)
                 if not line:
                     raise BadRequest('truncated chunked body')
                 try:
@@ -68,13 +63,13 @@ class Input:
                     raise BadRequest('bad chunk size')
                 if self.chunk_left == 0:
                     while True:  # trailers
-                        trailer = self.rfile.readline(65537)
+                        trailer = self.stream.readline(65537)
                         if trailer in (b'\r\n', b'\n', b''):
                             break
                     self.done = True
                     break
             want = self.chunk_left if size < 0 else min(size, self.chunk_left)
-            data = self.rfile.read(want)
+            data = self.stream.read(want)
             if not data:
                 raise BadRequest('truncated chunk')
             out.append(data)
@@ -82,7 +77,7 @@ class Input:
             if size > 0:
                 size -= len(data)
             if self.chunk_left == 0:
-                self.rfile.readline(3)
+                self.stream.readline(3)
         return b''.join(out)
 
     def read(self, size=-1):
@@ -93,7 +88,7 @@ class Input:
         if self.remaining <= 0:
             return b''
         want = self.remaining if size < 0 else min(size, self.remaining)
-        data = self.rfile.read(want)
+        data = self.stream.read(want)
         self.remaining -= len(data)
         if len(data) < want:
             self.remaining = 0
@@ -113,7 +108,7 @@ class Input:
         if self.remaining <= 0:
             return b''
         limit = self.remaining if size < 0 else min(size, self.remaining)
-        data = self.rfile.readline(limit)
+        data = self.stream.readline(limit)
         self.remaining -= len(data)
         return data
 

@@ -1,9 +1,7 @@
-"""The answer on a realm's socket: PEP 3333's start_response and write, wsgi.file_wrapper (sent
-with os.sendfile when it can), and the short error answers this worker decides itself. The head goes
-back compact (status, then header name/value pairs, NUL-separated: request.frame); the body in
-HTTP/1.1 framing (Content-Length or chunked), which the proxy passes through."""
-import os
-
+"""The answer on a request's stream: PEP 3333's start_response and write, wsgi.file_wrapper (read in
+blocks: a stream shares its connection, so no os.sendfile), and the short error answers this worker
+decides itself. The head goes back compact (status, then header name/value pairs, NUL-separated:
+request.frame); the body in HTTP/1.1 framing (Content-Length or chunked), which the proxy passes through."""
 from wsgi_host.protocol import REASONS
 from wsgi_host.request import frame
 
@@ -11,7 +9,7 @@ HOP_BY_HOP = {'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 
 
 
 class FileWrapper:
-    """wsgi.file_wrapper: the server sends a real file with os.sendfile when it can."""
+    """wsgi.file_wrapper: the file's blocks are sent as any body (PEP 3333 allows a plain iterable)."""
 
     def __init__(self, filelike, blksize=65536):
         self.filelike = filelike
@@ -28,8 +26,8 @@ class FileWrapper:
 
 
 class Response:
-    def __init__(self, sock, head_only):
-        self.sock = sock
+    def __init__(self, stream, head_only):
+        self.stream = stream
         self.head_only = head_only
         self.status = None
         self.headers = None
@@ -96,36 +94,13 @@ class Response:
         if data and not self.no_body:
             out += (b'%x\r\n' % len(data) + bytes(data) + b'\r\n') if self.chunked else bytes(data)
         if out:
-            self.sock.sendall(out)
+            self.stream.sendall(out)
 
     def finish(self):
         if not self.sent:
             self.write(b'')
         if self.chunked and not self.no_body:
-            self.sock.sendall(b'0\r\n\r\n')
-
-    def sendfile(self, wrapper):
-        """os.sendfile for a file_wrapper of a real file with a known length; else False."""
-        filelike = wrapper.filelike
-        if not self.sent:
-            # The head decides (chunked? a body at all?): send it, then the caller iterates if we cannot.
-            self.sock.sendall(self._head())
-            self.sent = True
-        if self.chunked or self.no_body or self.length is None or not hasattr(filelike, 'fileno'):
-            return False
-        try:
-            fd = filelike.fileno()
-            offset = filelike.tell() if hasattr(filelike, 'tell') else 0
-        except (OSError, ValueError):
-            return False
-        left = self.length
-        while left > 0:
-            sent = os.sendfile(self.sock.fileno(), fd, offset, min(left, 1 << 20))
-            if sent == 0:
-                break
-            offset += sent
-            left -= sent
-        return True
+            self.stream.sendall(b'0\r\n\r\n')
 
     def send_error(self, status, code, req_id):
         """The shape of src/http-error.ts sendError: a short text with the code, never a traceback."""
@@ -133,5 +108,5 @@ class Response:
         payload = ('%d %s\ncode: %s\nrequest: %s\n' % (status, reason, code, req_id)).encode()
         head = frame(['%d %s' % (status, reason), 'Content-Type', 'text/plain; charset=utf-8',
                       'Content-Length', str(len(payload))])
-        self.sock.sendall(head + (b'' if self.head_only else payload))
+        self.stream.sendall(head + (b'' if self.head_only else payload))
         self.sent = True

@@ -43,20 +43,20 @@ class WsgiHost:
         self.cache = ScriptCache()
         self.errors = ErrorsStream(sink, app_group)
 
-    def handle(self, conn, rfile, environ):
+    def handle(self, stream, environ):
         """Answers one request whose head gave `environ` (strings only, from the proxy); False when the
-        connection cannot carry another one."""
+        stream cannot carry another one."""
         pop = environ.pop
         req_id = pop(REQUEST_ID_KEY, '')
         chunked = pop(CHUNKED_KEY, None) is not None
         dropped = pop(DROPPED_KEY, None)
         length = environ.get('CONTENT_LENGTH')
         try:
-            body = Input(rfile, int(length) if length is not None and not chunked else None, chunked)
+            body = Input(stream, int(length) if length is not None and not chunked else None, chunked)
         except ValueError:
-            conn.sendall(BAD_REQUEST_ANSWER)
+            stream.sendall(BAD_REQUEST_ANSWER)
             return False
-        res = Response(conn, environ.get('REQUEST_METHOD') == 'HEAD')
+        res = Response(stream, environ.get('REQUEST_METHOD') == 'HEAD')
         script = environ.get('SCRIPT_FILENAME')
         callable_name = environ.get('mod_wsgi.callable_object')
         if script is None or callable_name is None or environ.get('mod_wsgi.application_group') != self.app_group:
@@ -85,12 +85,9 @@ class WsgiHost:
                 iterator = iter(result)
             except TypeError:
                 raise TypeError('PEP 3333: the application must return an iterable of bytes, not %s' % type(result).__name__)
-            if isinstance(result, FileWrapper) and res.status is not None and res.sendfile(result):
-                pass
-            else:
-                for data in iterator:
-                    if data:
-                        res.write(data)
+            for data in iterator:
+                if data:
+                    res.write(data)
             res.finish()
         except (BrokenPipeError, ConnectionResetError):
             return False  # the client went away; close() still runs below
@@ -98,7 +95,7 @@ class WsgiHost:
             log_message(self.sink, 'error', 'script failed', code=SCRIPT_FAILED, script=script,
                         reqId=req_id, appGroup=self.app_group, err=traceback.format_exc())
             if res.sent:
-                return False  # headers are out: cut the connection so the client sees a broken answer
+                return False  # headers are out: reset the stream so the client sees a broken answer
             res.send_error(500, SCRIPT_FAILED, req_id)
         finally:
             close = getattr(result, 'close', None)

@@ -1,0 +1,291 @@
+"""The proxy's streams over one connection: this worker's end of src/protocol/mux.ts (its framing and
+its credit). Each stream is what a keep-alive connection was before: one request after another (the
+compact head, the body, the answer). Why: with a connection per stream every request cost the proxy a
+write and a read of its own, and this worker a select, a recv and a send; over one connection a turn
+of the proxy's requests leaves in one write and arrives here in one read.
+
+Frame: u32 BE stream id | u8 type | u32 BE n | payload (DATA: n bytes; WINDOW: n = credit; END and
+RESET: none). The proxy opens streams (a DATA frame with a new id). Either side may have at most
+STREAM_WINDOW bytes per stream unacknowledged; this side grants credit back as the application reads,
+so a stream holds at most a window here however slowly it is read.
+
+Threads: one at a time, the realm's reader (realm.py) receives and parses frames into the streams'
+buffers, under the realm's lock; a request thread that needs bytes or credit that have not come
+waits in Realm.wait_for. Frames leave whole, under the session's write lock."""
+import struct
+import threading
+
+from wsgi_host.protocol import MUX_DATA, MUX_END, MUX_RESET, MUX_WINDOW, STREAM_WINDOW
+
+HEADER = struct.Struct('>IBI')
+HEADER_BYTES = HEADER.size
+# A payload up to this size is joined to its header (one send); a larger one goes as two sends, uncopied.
+JOIN_LIMIT = 65536
+GRANT_AT = STREAM_WINDOW // 2
+
+
+class ProtocolError(Exception):
+    """Bytes that are not this protocol: the session is dropped rather than guessed at."""
+
+
+class Session:
+    """One connection from the proxy and the streams on it."""
+
+    def __init__(self, sock, realm):
+        self.sock = sock
+        self.realm = realm
+        self.streams = {}
+        self.last_id = 0          # the highest id the proxy has opened
+        self.partial = b''        # a frame header cut by the end of a read
+        self.left = 0             # payload bytes of the current DATA frame still to come
+        self.left_stream = None
+        self.wlock = threading.Lock()   # one sender at a time; guards the streams' send credit
+        self.closed = False
+
+    def fileno(self):
+        return self.sock.fileno()
+
+    def send(self, sid, kind, n, payload=None):
+        """One frame."""
+        frame = HEADER.pack(sid, kind, n)
+        if payload is not None and n <= JOIN_LIMIT:
+            frame += payload
+            payload = None
+        with self.wlock:
+            self._out(frame, payload)
+
+    def send_data(self, stream, data):
+        """All of `data` as one DATA frame if the stream's credit covers it (False if not: nothing sent)."""
+        n = len(data)
+        frame = HEADER.pack(stream.id, MUX_DATA, n)
+        payload = data
+        if n <= JOIN_LIMIT:
+            frame += data
+            payload = None
+        with self.wlock:
+            if stream.credit < n:
+                return False
+            stream.credit -= n
+            self._out(frame, payload)
+        return True
+
+    def _out(self, frame, payload):
+        """Under wlock: a frame's header (with a payload up to JOIN_LIMIT joined to it), then a larger
+        payload uncopied."""
+        if self.closed:
+            raise BrokenPipeError('the proxy closed the connection')
+        self.sock.sendall(frame)
+        if payload is not None:
+            self.sock.sendall(payload)
+
+    def feed(self, data):
+        """The frames of one read (a memoryview of the reader's buffer: what is kept is copied). Caller
+        holds the realm's lock."""
+        view = data
+        end = len(data)
+        pos = 0
+        if self.left:
+            take = min(self.left, end)
+            self._deliver(self.left_stream, view[:take])
+            self.left -= take
+            if self.left:
+                return
+            self.left_stream = None
+            pos = take
+        elif self.partial:
+            need = HEADER_BYTES - len(self.partial)
+            if end < need:
+                self.partial += bytes(data)
+                return
+            header = self.partial + bytes(data[:need])
+            self.partial = b''
+            pos = self._frame(header, 0, view, need, end)
+        streams = self.streams
+        unpack = HEADER.unpack_from
+        while end - pos >= HEADER_BYTES:
+            sid, kind, n = unpack(data, pos)
+            start = pos + HEADER_BYTES
+            stream = streams.get(sid) if kind == MUX_DATA else None
+            if stream is None or n > end - start:
+                # New streams, payloads cut by the end of this read, and the other frame types.
+                pos = self._frame(data, pos, view, start, end)
+                if self.left:
+                    return
+                continue
+            # The usual frame: a whole DATA payload for a known stream (inlined: one per request).
+            pos = start + n
+            stream.buf += view[start:pos]
+            if not stream.busy and not stream.queued:
+                stream.queued = True
+                self.realm.ready.append(stream)
+        if pos < end:
+            self.partial = bytes(view[pos:end])
+
+    def _frame(self, header, at, view, start, end):
+        """Handles the frame whose header is at header[at]; its payload starts at view[start]. Returns
+        where the next frame starts (end, when the payload goes on in the next read)."""
+        sid, kind, n = HEADER.unpack_from(header, at)
+        if kind == MUX_DATA:
+            stream = self.streams.get(sid)
+            if stream is None and sid > self.last_id:
+                stream = Stream(self, sid)
+                self.streams[sid] = stream
+                self.last_id = sid
+            # (A DATA frame for a lower unknown id is for a stream this side closed: dropped.)
+            take = min(n, end - start)
+            if take:
+                self._deliver(stream, view[start:start + take])
+            if take < n:
+                self.left = n - take
+                self.left_stream = stream
+            return start + take
+        stream = self.streams.get(sid)
+        if kind == MUX_WINDOW:
+            if stream is not None:
+                with self.wlock:  # the credit's other writer, send_data, holds it
+                    stream.credit += n
+        elif kind in (MUX_END, MUX_RESET):
+            if stream is not None:
+                if kind == MUX_END:
+                    stream.ended = True
+                else:
+                    stream.reset = True
+                if not stream.busy and not stream.queued:
+                    self.streams.pop(sid, None)
+        else:
+            raise ProtocolError('frame type %d' % kind)
+        return start
+
+    def _deliver(self, stream, payload):
+        if stream is None:
+            return
+        stream.buf += payload
+        if not stream.busy and not stream.queued:
+            stream.queued = True
+            self.realm.ready.append(stream)
+
+    def drop(self):
+        """The connection is gone: every stream on it ends as if reset. Caller holds the realm's lock."""
+        self.closed = True
+        for stream in self.streams.values():
+            stream.reset = True
+        self.streams.clear()
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class Stream:
+    """One stream: read like the socket file a request was read from before, written with sendall."""
+
+    __slots__ = ('session', 'id', 'buf', 'ended', 'reset', 'credit', 'unacked', 'busy', 'queued')
+
+    def __init__(self, session, sid):
+        self.session = session
+        self.id = sid
+        self.buf = bytearray()
+        self.ended = False     # the proxy will send no more
+        self.reset = False     # the proxy dropped the stream (or the connection is gone)
+        self.credit = STREAM_WINDOW
+        self.unacked = 0
+        self.busy = False      # a request thread serves it
+        self.queued = False    # in the realm's ready queue
+
+    def _acknowledge(self, n):
+        """n bytes were read: credit goes back to the proxy once half a window has been (only this
+        stream's request thread reads it, so `unacked` needs no lock)."""
+        self.unacked += n
+        if self.unacked >= GRANT_AT and not self.reset:
+            try:
+                self.session.send(self.id, MUX_WINDOW, self.unacked)
+            except OSError:
+                pass
+            self.unacked = 0
+
+    def read(self, n):
+        """n bytes; fewer only at the stream's end (b'' there)."""
+        buf = self.buf
+        lock = self.session.realm.lock
+        if len(buf) < n and not self.ended and not self.reset:
+            self.session.realm.wait_for(lambda: len(buf) >= n or self.ended or self.reset)
+        with lock:
+            data = bytes(buf[:n])
+            del buf[:n]
+        self._acknowledge(len(data))
+        return data
+
+    def read_sized(self, limit):
+        """A block behind its u32 LE length (the compact head's form): one lock and one copy where two
+        reads would take two. None at the stream's end; ValueError for a block over `limit` bytes or
+        one the end cuts short."""
+        buf = self.buf
+        whole = False
+        if len(buf) >= 4:
+            with self.session.realm.lock:
+                size = 4 + int.from_bytes(buf[:4], 'little')
+                whole = size - 4 <= limit and len(buf) >= size
+                if whole:
+                    data = bytes(buf[4:size])
+                    del buf[:size]
+            if whole:
+                self._acknowledge(size)
+                return data
+        size = self.read(4)
+        if not size:
+            return None
+        n = int.from_bytes(size, 'little') if len(size) == 4 else -1
+        if not 0 <= n <= limit:
+            raise ValueError('block too large' if n > limit else 'block cut short')
+        data = self.read(n)
+        if len(data) < n:
+            raise ValueError('block cut short')
+        return data
+
+    def readline(self, limit=-1):
+        """Up to and with the next b'\\n', at most `limit` bytes (when >= 0); less only at the end."""
+        buf = self.buf
+
+        def line_or_end():
+            return buf.find(b'\n') >= 0 or 0 <= limit <= len(buf) or self.ended or self.reset
+
+        if not line_or_end():
+            self.session.realm.wait_for(line_or_end)
+        i = buf.find(b'\n')
+        n = i + 1 if i >= 0 else len(buf)
+        return self.read(min(n, limit) if limit >= 0 else n)
+
+    def sendall(self, data):
+        """DATA frames as large as the credit allows; waits for credit. BrokenPipeError once the proxy
+        dropped the stream."""
+        if self.reset:
+            raise BrokenPipeError('the proxy dropped the stream')
+        session = self.session
+        realm = session.realm
+        if not data or session.send_data(self, data):
+            return  # the usual case: the credit covers it, one frame
+        view = memoryview(data)
+        while len(view):
+            if self.reset:
+                raise BrokenPipeError('the proxy dropped the stream')
+            take = min(self.credit, len(view))
+            if take == 0:
+                realm.wait_for(lambda: self.credit > 0 or self.reset)
+                continue
+            if session.send_data(self, view[:take]):
+                view = view[take:]
+
+    def close(self):
+        """This side is done with the stream (the request thread's answer was its last): RESET unless the
+        proxy dropped it already."""
+        realm = self.session.realm
+        with realm.lock:
+            self.busy = False
+            gone = self.reset
+            self.reset = True
+            self.session.streams.pop(self.id, None)
+        if not gone:
+            try:
+                self.session.send(self.id, MUX_RESET, 0)
+            except OSError:
+                pass
