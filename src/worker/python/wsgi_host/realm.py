@@ -205,10 +205,10 @@ class Realm:
             return
         with self.lock:
             stream.busy = False
-            if stream.reset or (stream.ended and not stream.buf):
+            if stream.reset or (stream.ended and not stream.size):
                 stream.session.streams.pop(stream.id, None)
                 return
-            if not stream.buf:
+            if not stream.size:
                 return
             # The next request came while this one was answered: serve it like any ready stream.
             stream.queued = True
