@@ -6,7 +6,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { MuxSession, type MuxBatching } from './mux.js';
-import { socketTransport, type MuxTransport } from './mux-transport.js';
+import { largeReadTransport, socketTransport, type MuxTransport } from './mux-transport.js';
 
 /** How a request and its answer head cross the hop (docs/worker-protocol.md): HTTP/1.1 text (JS realms)
  *  or the compact WSGI head of wsgi-head.ts (the CPython worker: an environ it need not build, a head it
@@ -41,7 +41,8 @@ export class MuxPool implements StreamPool {
     this.headForm = options.headForm ?? 'http1';
     // The CPython worker takes a turn's requests in one read (mux.ts, MuxBatching).
     this.#batching = this.headForm === 'wsgi' ? 'turn' : 'callback';
-    this.#connect = options.connect ?? (() => socketTransport(net.createConnection(socketPath)));
+    // The CPython worker sends its answers in 64 KiB chunks: read them whole (mux-transport.ts).
+    this.#connect = options.connect ?? (this.headForm === 'wsgi' ? () => largeReadTransport(socketPath) : () => socketTransport(net.createConnection(socketPath)));
   }
 
   acquire(): Duplex {

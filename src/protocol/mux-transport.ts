@@ -1,9 +1,10 @@
 // What a mux session (mux.ts) runs over: a byte link that delivers its frames in order. Two kinds:
-// - a Unix-socket connection (the proxy ↔ a worker process, or a process's application-group thread);
+// - a Unix-socket connection (the proxy ↔ a worker process, or a process's application-group thread),
+//   read 64 KiB at a time, or 256 KiB to a CPython worker (largeReadTransport);
 // - a MessagePort (the proxy ↔ one of its own isolate threads): each batch of frames is copied once
 //   into a fresh ArrayBuffer that is transferred, not cloned, so a body byte is copied once per hop
 //   instead of twice through the kernel, with no syscall (bench/README.md, "Isolate bodies").
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import type { MessagePort } from 'node:worker_threads';
 
 export interface MuxTransport {
@@ -21,6 +22,23 @@ export interface MuxTransport {
 /** Batches below this are joined into one buffer; larger ones go out as a writev without copies. */
 const JOIN_LIMIT = 16 * 1024;
 
+/** Bytes per read of a connection whose frames are large (the Python hop's 64 KiB answer chunks): a
+ *  frame then mostly arrives in one read, not cut in two by libuv's 64 KiB reads, which made two client
+ *  writes of each (bench/README.md, "The Python hop multiplexed"). */
+export const LARGE_READ_BYTES = 256 * 1024;
+
+/** One batch on a socket: joined when small (one `write` is cheaper than a `writev` of many pieces),
+ *  else corked into one `writev`, uncopied. */
+function writeBatch(socket: Socket, chunks: readonly Buffer[], bytes: number): void {
+  if (bytes <= JOIN_LIMIT) {
+    socket.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks as Buffer[], bytes));
+    return;
+  }
+  socket.cork();
+  for (const chunk of chunks) socket.write(chunk);
+  socket.uncork();
+}
+
 export function socketTransport(socket: Socket): MuxTransport {
   return {
     start(onData, onClose) {
@@ -28,15 +46,33 @@ export function socketTransport(socket: Socket): MuxTransport {
       socket.on('error', onClose);
       socket.on('close', onClose);
     },
-    write(chunks, bytes) {
-      if (bytes <= JOIN_LIMIT) {
-        socket.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks as Buffer[], bytes));
-        return;
-      }
-      socket.cork();
-      for (const chunk of chunks) socket.write(chunk);
-      socket.uncork();
+    write: (chunks, bytes) => writeBatch(socket, chunks, bytes),
+    destroy: () => socket.destroy(),
+  };
+}
+
+/** A connection to the Unix socket at `path`, read LARGE_READ_BYTES at a time, each read into memory of
+ *  its own: the frames' payloads are passed on as views of it, never copied, so it is not reused. */
+export function largeReadTransport(path: string): MuxTransport {
+  // Set by start(), which the session calls as it is made, before the connection can deliver a byte.
+  let deliver: ((chunk: Buffer) => void) | null = null;
+  const socket = net.createConnection({
+    path,
+    onread: {
+      buffer: () => Buffer.allocUnsafeSlow(LARGE_READ_BYTES),
+      callback: (bytes: number, buffer: Uint8Array) => {
+        deliver?.(Buffer.from(buffer.buffer, buffer.byteOffset, bytes));
+        return true;
+      },
     },
+  });
+  return {
+    start(onData, onClose) {
+      deliver = onData;
+      socket.on('error', onClose);
+      socket.on('close', onClose);
+    },
+    write: (chunks, bytes) => writeBatch(socket, chunks, bytes),
     destroy: () => socket.destroy(),
   };
 }
