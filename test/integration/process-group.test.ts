@@ -6,7 +6,7 @@ import http from 'node:http';
 import { copyFileSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
-import { waitFor } from '../helpers/events.js';
+import { waitFor, waitForStall, type SendProgress } from '../helpers/events.js';
 import { startProxy, tempDir, json, request, type TestProxy } from '../helpers/proxy.js';
 import { fixture } from '../helpers/paths.js';
 import type { RuntimeStatus } from '../../plugin/index.js';
@@ -180,18 +180,8 @@ test('a client that stops reading stalls only its own stream: the script waits f
   t.teardown(() => req.destroy());
   const [res] = await once(req, 'response') as [http.IncomingMessage];
   res.pause();
-  interface Progress { sent: number; waiting: boolean; done: boolean }
-  // Stalled = waiting for 'drain' with the same count on 10 consecutive looks (each look is itself a
-  // request to the same worker process, so it also shows the paused stream blocks no one else).
-  let last = -1;
-  let same = 0;
-  const stalled = await waitFor('the script to stall on drain', async () => {
-    const p = (await json<Progress>(proxy.url, '/f/progress')).body;
-    if (p.done) return p;
-    same = p.waiting && p.sent === last ? same + 1 : 0;
-    last = p.sent;
-    return same >= 10 ? p : undefined;
-  });
+  // Stalled = waiting for 'drain' with the same count; each look goes to the same worker process.
+  const stalled = await waitForStall('the script to stall on drain', async () => (await json<SendProgress>(proxy.url, '/f/progress')).body);
   t.log(`stalled after ${stalled.sent} bytes`);
   t.false(stalled.done, 'the script wrote all 64 MiB into buffers although the client read nothing');
   t.true(stalled.sent < 24 * MiB, `${stalled.sent} bytes left the script while the client read nothing`);

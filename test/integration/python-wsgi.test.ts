@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { startProxy, tempDir, writeTree, request, json, uploadMiB, downloadBytes, type TestProxy } from '../helpers/proxy.js';
 import { findPython, pythonApp } from '../helpers/python.js';
 import { repoRoot } from '../helpers/paths.js';
-import { waitFor } from '../helpers/events.js';
+import { waitFor, waitForStall, type SendProgress } from '../helpers/events.js';
 
 const flaskPython = findPython(['flask']);
 const anyPython = findPython();
@@ -186,18 +186,8 @@ test('a client that stops reading a Python answer stalls only its own stream: bo
   t.teardown(() => req.destroy());
   const [res] = await once(req, 'response') as [http.IncomingMessage];
   res.pause();
-  // Stalled = the same count on 10 consecutive looks; each look is a request to the same worker
-  // process over the same connection, so it also shows the paused stream blocks no one else.
-  interface Progress { sent: number; done: boolean }
-  let last = -1;
-  let same = 0;
-  const stalled = await waitFor('the answer to stall on credit', async () => {
-    const p = (await json<Progress>(proxy.url, '/f/progress')).body;
-    if (p.done) return p;
-    same = p.sent === last ? same + 1 : 0;
-    last = p.sent;
-    return same >= 10 ? p : undefined;
-  });
+  // Each look goes to the same worker process over the same connection as the paused stream.
+  const stalled = await waitForStall('the answer to stall on credit', async () => (await json<SendProgress>(proxy.url, '/f/progress')).body);
   t.log(`stalled after ${stalled.sent} bytes`);
   t.false(stalled.done, 'the worker sent all 64 MiB although the client read nothing');
   t.true(stalled.sent < 24 * MiB, `${stalled.sent} bytes left the application while the client read nothing`);
