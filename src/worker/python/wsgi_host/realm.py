@@ -51,9 +51,10 @@ class Realm:
         self.read_lock = threading.Lock()  # held by the one thread that waits on the selector and reads
         self.read_gen = 0                  # counts reads, so a waiting request thread misses none
         self.leader_reading = False        # the leader waits for read_lock: request threads leave it be
-        # The reader's buffer, reused: a fresh 256 KiB bytes per recv would be an mmap and munmap each.
-        self.recv_buffer = bytearray(RECV_BYTES)
-        self.recv_view = memoryview(self.recv_buffer)
+        # The reader's buffer, reused (a fresh 256 KiB bytes per recv would be an mmap and munmap each);
+        # made at the first read, so an idle realm does not hold it.
+        self.recv_buffer = None
+        self.recv_view = None
         self.wake_r, self.wake_w = socket.socketpair()
         # Roles, changed only under `roles`: the leader's and the standby's thread ident, and what the
         # leader is serving (a sequence number per request, so the standby sees one that lasts).
@@ -259,6 +260,9 @@ class Realm:
                     pass
 
     def _read(self, session):
+        if self.recv_buffer is None:
+            self.recv_buffer = bytearray(RECV_BYTES)
+            self.recv_view = memoryview(self.recv_buffer)
         try:
             n = session.sock.recv_into(self.recv_buffer)
         except (BlockingIOError, InterruptedError):
