@@ -30,7 +30,7 @@ RECV_BYTES = 262144      # one read of a connection: a turn of the proxy's reque
 
 
 class Realm:
-    """One application group in this process: its module cache and its HTTP server."""
+    """One application group in this process: its module cache, its socket and its request threads."""
 
     def __init__(self, sink, app_group, socket_path, threads):
         self.sink = sink
