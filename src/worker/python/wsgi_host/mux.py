@@ -26,6 +26,15 @@ JOIN_LIMIT = 16384
 GRANT_AT = STREAM_WINDOW // 2
 
 
+def _framed(sid, kind, n, payload):
+    """A frame's header with its payload joined to it when that is small (payload None then), else the
+    header and the payload apart."""
+    header = HEADER.pack(sid, kind, n)
+    if payload is not None and n <= JOIN_LIMIT:
+        return header + payload, None
+    return header, payload
+
+
 class ProtocolError(Exception):
     """Bytes that are not this protocol: the session is dropped rather than guessed at."""
 
@@ -44,26 +53,16 @@ class Session:
         self.wlock = threading.Lock()   # one sender at a time; guards the streams' send credit
         self.closed = False
 
-    def fileno(self):
-        return self.sock.fileno()
-
     def send(self, sid, kind, n, payload=None):
         """One frame."""
-        frame = HEADER.pack(sid, kind, n)
-        if payload is not None and n <= JOIN_LIMIT:
-            frame += payload
-            payload = None
+        frame, payload = _framed(sid, kind, n, payload)
         with self.wlock:
             self._out(frame, payload)
 
     def send_data(self, stream, data):
         """All of `data` as one DATA frame if the stream's credit covers it (False if not: nothing sent)."""
         n = len(data)
-        frame = HEADER.pack(stream.id, MUX_DATA, n)
-        payload = data
-        if n <= JOIN_LIMIT:
-            frame += data
-            payload = None
+        frame, payload = _framed(stream.id, MUX_DATA, n, data)
         with self.wlock:
             if stream.credit < n:
                 return False
@@ -72,7 +71,7 @@ class Session:
         return True
 
     def _out(self, frame, payload):
-        """Under wlock: a frame's header (with a payload up to JOIN_LIMIT joined to it), and a larger
+        """Under wlock: a frame (header and a payload joined by _framed), or a header and its larger
         payload."""
         if self.closed:
             raise BrokenPipeError('the proxy closed the connection')
@@ -87,11 +86,10 @@ class Session:
         if sent - len(frame) < len(payload):
             self.sock.sendall(memoryview(payload)[sent - len(frame):])
 
-    def feed(self, data):
+    def feed(self, view):
         """The frames of one read (a memoryview of the reader's buffer: what is kept is copied). Caller
         holds the realm's lock."""
-        view = data
-        end = len(data)
+        end = len(view)
         pos = 0
         if self.left:
             take = min(self.left, end)
@@ -104,30 +102,26 @@ class Session:
         elif self.partial:
             need = HEADER_BYTES - len(self.partial)
             if end < need:
-                self.partial += bytes(data)
+                self.partial += bytes(view)
                 return
-            header = self.partial + bytes(data[:need])
+            header = self.partial + bytes(view[:need])
             self.partial = b''
             pos = self._frame(header, 0, view, need, end)
         streams = self.streams
         unpack = HEADER.unpack_from
         while end - pos >= HEADER_BYTES:
-            sid, kind, n = unpack(data, pos)
+            sid, kind, n = unpack(view, pos)
             start = pos + HEADER_BYTES
             stream = streams.get(sid) if kind == MUX_DATA else None
             if stream is None or n > end - start:
                 # New streams, payloads cut by the end of this read, and the other frame types.
-                pos = self._frame(data, pos, view, start, end)
+                pos = self._frame(view, pos, view, start, end)
                 if self.left:
                     return
                 continue
-            # The usual frame: a whole DATA payload for a known stream (inlined: one per request).
+            # The usual frame, one per request: a whole DATA payload for a known stream.
             pos = start + n
-            stream.chunks.append(bytes(view[start:pos]))
-            stream.size += n
-            if not stream.busy and not stream.queued:
-                stream.queued = True
-                self.realm.ready.append(stream)
+            self._deliver(stream, view[start:pos])
         if pos < end:
             self.partial = bytes(view[pos:end])
 
