@@ -1,9 +1,10 @@
 // Many byte streams over one link (mux-transport.ts: a Unix-socket connection, or a MessagePort to an
-// isolate thread) between the proxy and a JS realm, so that the
-// requests of one event-loop turn cost one write and one read on each side instead of one per request
-// (profile: the per-request write to the worker socket alone was 12 % of the proxy's CPU).
-// Each stream is a Duplex that carries exactly what a socket would (the bridge's HTTP/1.1), so both
-// ends keep their HTTP code: the worker feeds streams to a real http.Server as connections.
+// isolate thread) between the proxy and a realm, so that the requests of one event-loop turn cost one
+// write and one read on each side instead of one per request (profile: the per-request write to the
+// worker socket alone was 12 % of the proxy's CPU).
+// Each stream is a Duplex that carries exactly what a socket would, so both ends keep their code: a JS
+// worker feeds streams to a real http.Server as connections (the bridge's HTTP/1.1); the CPython worker
+// (wsgi_host/mux.py, the same frames) reads each as it read a keep-alive connection (the compact head).
 //
 // Frame: u32 stream id | u8 type | u32 n | payload (DATA: n bytes; WINDOW: none, n = credit).
 // Streams are opened by the proxy (its first DATA names a new id). Flow control per stream: a sender
