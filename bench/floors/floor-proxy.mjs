@@ -4,15 +4,18 @@
 // job, request id, log or flow control: the real proxy does all this and more, so it can only be
 // slower. usage: node floor-proxy.mjs PORT process|thread WORKLOAD_DIR
 import http from 'node:http';
+import v8 from 'node:v8';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fork } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { HEAD, DATA, END, frameReader, frameWriter, transferable } from './frames.mjs';
+import { HEAD, DATA, END, frameReader, frameWriter, transferable, writeBatch } from './frames.mjs';
 
 const [port, mode, workloadDir] = [Number(process.argv[2]), process.argv[3], process.argv[4]];
+// As `scriptalias serve` sets it for its proxy (plugin/heap-growth.ts): the same V8 for both.
+v8.setFlagsFromString('--heap-growing-percent=300');
 const workerFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'floor-worker.mjs');
 const answers = new Map();
 let nextId = 1;
@@ -31,7 +34,8 @@ const onAnswer = frameReader((id, type, payload) => {
 });
 
 function serve(send) {
-  const frame = frameWriter(send);
+  // Each hop batches the way it measured faster (frames.mjs).
+  const frame = frameWriter(send, mode === 'thread' ? 'turn' : 'callback');
   http.createServer((req, res) => {
     const id = nextId++;
     answers.set(id, res);
@@ -45,13 +49,13 @@ function serve(send) {
 if (mode === 'thread') {
   const worker = new Worker(workerFile, { workerData: { workloadDir } });
   worker.on('message', (buffer) => onAnswer(Buffer.from(buffer)));
-  serve((batch) => { const buffer = transferable(batch); worker.postMessage(buffer, [buffer]); });
+  serve((pieces, bytes) => { const buffer = transferable(pieces, bytes); worker.postMessage(buffer, [buffer]); });
 } else {
   const socketPath = path.join(os.tmpdir(), `floor-${process.pid}.sock`);
   const child = fork(workerFile, [socketPath, workloadDir]);
   process.on('exit', () => child.kill());
   child.once('message', () => {
-    const link = net.createConnection(socketPath, () => serve((batch) => link.write(batch)));
+    const link = net.createConnection(socketPath, () => serve((pieces, bytes) => writeBatch(link, pieces, bytes)));
     link.on('data', onAnswer);
   });
 }

@@ -5,22 +5,30 @@ export const DATA = 2;
 export const END = 3;
 const HEADER_BYTES = 9;
 
-/** Frames queued during one callback leave in one write at its end (as the real mux's 'callback' batching). */
-export function frameWriter(send) {
+/**
+ * Frames queued meanwhile leave in one write: at the end of the callback that queued them ('callback',
+ * process.nextTick) or of the event-loop turn ('turn', setImmediate). Measured on the floors (wrk -c32,
+ * hello): a process hop 0.77 / 0.73 x node, a thread hop 0.61 / 0.76; floor-proxy.mjs takes the better.
+ */
+export function frameWriter(send, batching = 'callback') {
   let queue = [];
   let bytes = 0;
   const flush = () => {
-    const batch = queue.length === 1 ? queue[0] : Buffer.concat(queue, bytes);
+    const batch = queue;
+    const size = bytes;
     queue = [];
     bytes = 0;
-    send(batch);
+    send(batch, size);
   };
   return (id, type, payload) => {
     const header = Buffer.allocUnsafe(HEADER_BYTES);
     header.writeUInt32BE(id, 0);
     header[4] = type;
     header.writeUInt32BE(payload ? payload.length : 0, 5);
-    if (queue.length === 0) process.nextTick(flush);
+    if (queue.length === 0) {
+      if (batching === 'turn') setImmediate(flush);
+      else process.nextTick(flush);
+    }
     queue.push(header);
     bytes += HEADER_BYTES;
     if (payload) {
@@ -30,25 +38,80 @@ export function frameWriter(send) {
   };
 }
 
-/** Calls onFrame(id, type, payload) for every whole frame, keeping a cut one for the next chunk. */
+/**
+ * Calls onFrame(id, type, payload) per frame. A DATA payload cut by the end of a read is passed on in
+ * pieces as it comes (never joined: a 64 KiB body chunk is not copied); any other frame's payload is
+ * small and joined when cut.
+ */
 export function frameReader(onFrame) {
-  let rest = null;
+  let header = null; // a header cut by the end of a read
+  let id = 0;
+  let type = 0;
+  let left = 0; // payload bytes of the current frame still to come
+  let pieces = []; // a cut non-DATA payload
   return (chunk) => {
-    const data = rest ? Buffer.concat([rest, chunk]) : chunk;
     let at = 0;
-    while (data.length - at >= HEADER_BYTES) {
-      const n = data.readUInt32BE(at + 5);
-      if (data.length - at < HEADER_BYTES + n) break;
-      onFrame(data.readUInt32BE(at), data[at + 4], data.subarray(at + HEADER_BYTES, at + HEADER_BYTES + n));
-      at += HEADER_BYTES + n;
+    for (;;) {
+      if (left > 0) {
+        const take = Math.min(left, chunk.length - at);
+        const piece = chunk.subarray(at, at + take);
+        at += take;
+        left -= take;
+        if (type === DATA) onFrame(id, DATA, piece);
+        else pieces.push(piece);
+        if (left > 0) return;
+        if (type !== DATA) {
+          onFrame(id, type, Buffer.concat(pieces));
+          pieces = [];
+        }
+      }
+      if (at === chunk.length) return;
+      let head;
+      if (header || chunk.length - at < HEADER_BYTES) {
+        const need = HEADER_BYTES - (header ? header.length : 0);
+        const got = chunk.subarray(at, at + need);
+        header = header ? Buffer.concat([header, got]) : Buffer.from(got);
+        at += got.length;
+        if (header.length < HEADER_BYTES) return;
+        head = header;
+        header = null;
+      } else {
+        head = chunk.subarray(at, at + HEADER_BYTES);
+        at += HEADER_BYTES;
+      }
+      id = head.readUInt32BE(0);
+      type = head[4];
+      left = head.readUInt32BE(5);
+      if (left === 0) onFrame(id, type, EMPTY);
+      else if (type !== DATA && chunk.length - at >= left) {
+        onFrame(id, type, chunk.subarray(at, at + left));
+        at += left;
+        left = 0;
+      }
     }
-    rest = at < data.length ? Buffer.from(data.subarray(at)) : null;
   };
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/** A batch on a socket as the real link sends it: joined when small, else one corked writev, uncopied. */
+export function writeBatch(socket, pieces, bytes) {
+  if (bytes <= 16 * 1024) {
+    socket.write(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, bytes));
+    return;
+  }
+  socket.cork();
+  for (const piece of pieces) socket.write(piece);
+  socket.uncork();
+}
+
 /** A batch as an ArrayBuffer of its own, to transfer to another thread (one copy, as the real isolate link). */
-export function transferable(batch) {
-  const own = new Uint8Array(batch.length);
-  own.set(batch);
+export function transferable(pieces, bytes) {
+  const own = new Uint8Array(bytes);
+  let at = 0;
+  for (const piece of pieces) {
+    own.set(piece, at);
+    at += piece.length;
+  }
   return own.buffer;
 }
