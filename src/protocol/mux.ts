@@ -35,11 +35,23 @@ export const STREAM_WINDOW = 1024 * 1024;
  */
 export type MuxBatching = 'callback' | 'turn';
 
+/** The id after `id`: ids run 1 … 2^32 - 1 and wrap around to 1. */
+const nextStreamId = (id: number): number => (id === 0xffffffff ? 1 : id + 1);
+
+/** Whether stream id `a` was opened after `b`, modulo 2^32 (serial number arithmetic, RFC 1982): an
+ *  id up to 2^31 - 1 ahead is newer, so ids keep working after they wrap around. */
+export function isNewerStreamId(a: number, b: number): boolean {
+  const ahead = (a - b) >>> 0;
+  return ahead !== 0 && ahead < 0x80000000;
+}
+
 export class MuxSession {
   readonly #link: MuxTransport;
   readonly #streams = new Map<number, MuxStream>();
   readonly #onStream: ((stream: MuxStream) => void) | null;
   #nextId = 1;
+  /** The newest id the peer opened a stream with (the accepting end). */
+  #lastAccepted = 0;
   #queue: Buffer[] = [];
   #queuedBytes = 0;
   #flushScheduled = false;
@@ -73,8 +85,10 @@ export class MuxSession {
   }
 
   open(): MuxStream {
-    const id = this.#nextId;
-    this.#nextId = id === 0xffffffff ? 1 : id + 1;
+    let id = this.#nextId;
+    // After a wrap-around, an id still in use (a stream kept for reuse all along) is skipped.
+    while (this.#streams.has(id)) id = nextStreamId(id);
+    this.#nextId = nextStreamId(id);
     const stream = new MuxStream(this, id);
     this.#streams.set(id, stream);
     return stream;
@@ -190,6 +204,12 @@ export class MuxSession {
   #streamFor(id: number): MuxStream | undefined {
     const known = this.#streams.get(id);
     if (known || !this.#onStream) return known;
+    // Only a new id opens a stream. DATA still in flight for a stream this end closed (a script that
+    // destroyed its request mid-upload) is dropped: as a new stream its bytes, the client's request
+    // body, would be parsed as requests, with whatever job header the client wrote into that body
+    // (any script file run in this realm). The CPython end has the same rule (wsgi_host/mux.py).
+    if (!isNewerStreamId(id, this.#lastAccepted)) return undefined;
+    this.#lastAccepted = id;
     const stream = new MuxStream(this, id);
     this.#streams.set(id, stream);
     this.#onStream(stream);

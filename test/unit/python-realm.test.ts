@@ -2,7 +2,8 @@
 // a realm's Unix socket by test/fixtures/python/realm-driver/drive.py: while a slow request holds the
 // first leader and another thread takes over, every request is answered, and never more than one
 // thread waits on the selector (two once did, and the realm stalled); a stream that carries only
-// request heads still gets its credit back (the proxy would stall it after a window).
+// request heads still gets its credit back (the proxy would stall it after a window); a stream id that
+// wrapped around to 1 opens a new stream.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +17,7 @@ const python = findPython();
 
 interface DriveReport { answers: string[]; mostInSelect: number; headBytes: number; granted: number; errors: unknown[] }
 
-test('a slow request hands the selector to one other thread: all answered, one thread in the selector at a time, credit given back for request heads', (t) => {
+test('a slow request hands the selector to one other thread: all answered, one thread in the selector at a time, credit given back for request heads, ids past the wrap-around served', (t) => {
   if (!python) { t.fail('no python3'); return; }
   const dir = mkdtempSync(path.join(tmpdir(), 'sa-realm-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,6 +32,7 @@ test('a slow request hands the selector to one other thread: all answered, one t
     for (let i = 0; i < 5; i++) expected.push(`/after${i}`);
   }
   for (let i = 0; i < Math.floor(3 * STREAM_WINDOW / 8192); i++) expected.push(`/head${i}`);
+  expected.push('/half-way', '/before-wrap', '/after-wrap');
   t.deepEqual(report.answers, expected);
   // Of three windows of request heads, all but the last window's worth came back as credit.
   t.true(report.granted >= report.headBytes - STREAM_WINDOW, `${report.granted} of ${report.headBytes} head bytes acknowledged`);

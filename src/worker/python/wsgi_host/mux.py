@@ -35,6 +35,12 @@ def _framed(sid, kind, n, payload):
     return header, payload
 
 
+def _newer(a, b):
+    """Whether stream id a was opened after b, modulo 2**32 (mux.ts isNewerStreamId): the proxy's ids
+    wrap around to 1 after 2**32 - 1."""
+    return 0 < ((a - b) & 0xFFFFFFFF) < 0x80000000
+
+
 class ProtocolError(Exception):
     """Bytes that are not this protocol: the session is dropped rather than guessed at."""
 
@@ -46,7 +52,7 @@ class Session:
         self.sock = sock
         self.realm = realm
         self.streams = {}
-        self.last_id = 0          # the highest id the proxy has opened
+        self.last_id = 0          # the newest id the proxy has opened
         self.partial = b''        # a frame header cut by the end of a read
         self.left = 0             # payload bytes of the current DATA frame still to come
         self.left_stream = None
@@ -131,11 +137,12 @@ class Session:
         sid, kind, n = HEADER.unpack_from(header, at)
         if kind == MUX_DATA:
             stream = self.streams.get(sid)
-            if stream is None and sid > self.last_id:
+            if stream is None and _newer(sid, self.last_id):
                 stream = Stream(self, sid)
                 self.streams[sid] = stream
                 self.last_id = sid
-            # (A DATA frame for a lower unknown id is for a stream this side closed: dropped.)
+            # (A DATA frame for an older unknown id is for a stream this side closed: dropped, or the
+            # client's request body in it would be read as requests with a job header of its own.)
             take = min(n, end - start)
             if take:
                 self._deliver(stream, view[start:start + take])

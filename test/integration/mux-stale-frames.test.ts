@@ -1,0 +1,128 @@
+// Frames for a stream the worker end already closed (src/protocol/mux.ts, #streamFor). When a script
+// destroys its request mid-upload, the proxy's next DATA frames for that stream are still on their way.
+// Taken as a new stream, their bytes (the client's request body) were parsed as HTTP requests, each with
+// whatever job header the client wrote into the body: any script file run in the realm. Found by hand
+// against a real pool (a body of CRLF runs and forged requests, 1 try in 20 ran the forged script); here
+// the same order of frames is written on purpose, so the test does not depend on the race.
+import test from 'ava';
+import net from 'node:net';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { MessageChannel } from 'node:worker_threads';
+import { FrameType, MuxSession, isNewerStreamId, type MuxStream } from '../../src/protocol/mux.js';
+import { portTransport } from '../../src/protocol/mux-transport.js';
+import { encodeJob, type ScriptJob } from '../../src/protocol/job.js';
+import { createScriptServer } from '../../src/worker/script-server.js';
+import { JOB_HEADER } from '../../src/constants.js';
+import { tempDir, writeTree } from '../helpers/proxy.js';
+import { waitFor } from '../helpers/events.js';
+
+function frame(id: number, type: number, payload: Buffer | string = Buffer.alloc(0)): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload, 'latin1') : payload;
+  const header = Buffer.alloc(9);
+  header.writeUInt32BE(id, 0);
+  header[4] = type;
+  header.writeUInt32BE(type === FrameType.Window ? 0 : body.length, 5);
+  return Buffer.concat([header, body]);
+}
+
+interface Frame { readonly id: number; readonly type: number; readonly payload: Buffer }
+
+/** The frames a raw connection receives, in order. */
+function framesOf(socket: net.Socket): Frame[] {
+  const frames: Frame[] = [];
+  let buffered = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    while (buffered.length >= 9) {
+      const type = buffered[4]!;
+      const n = type === FrameType.Data ? buffered.readUInt32BE(5) : 0;
+      if (buffered.length < 9 + n) break;
+      frames.push({ id: buffered.readUInt32BE(0), type, payload: buffered.subarray(9, 9 + n) });
+      buffered = buffered.subarray(9 + n);
+    }
+  });
+  return frames;
+}
+
+test('stream ids compare modulo 2^32: after the wrap-around to 1 an id is still newer', (t) => {
+  t.true(isNewerStreamId(2, 1));
+  t.true(isNewerStreamId(1, 0xffffffff));
+  t.true(isNewerStreamId(0x7fffffff, 0));
+  t.false(isNewerStreamId(1, 1));
+  t.false(isNewerStreamId(1, 2));
+  t.false(isNewerStreamId(0xfffffffe, 3));
+});
+
+test('a DATA frame for a stream the accepting end closed opens no stream; newer ids do, across the wrap-around', async (t) => {
+  const { port1, port2 } = new MessageChannel();
+  const opened: MuxStream[] = [];
+  const accepting = new MuxSession(portTransport(port2, { unref: true }), (stream) => {
+    opened.push(stream);
+    stream.resume();
+  });
+  const resets: number[] = [];
+  port1.on('message', (data: ArrayBuffer) => {
+    const bytes = Buffer.from(data);
+    for (let at = 0; at + 9 <= bytes.length; at += 9 + (bytes[at + 4] === FrameType.Data ? bytes.readUInt32BE(at + 5) : 0)) {
+      if (bytes[at + 4] === FrameType.Reset) resets.push(bytes.readUInt32BE(at));
+    }
+  });
+  t.teardown(() => { accepting.destroy(); port1.close(); });
+  const send = (id: number, text: string): void => {
+    const bytes = frame(id, FrameType.Data, text);
+    const own = new Uint8Array(bytes);
+    port1.postMessage(own.buffer, [own.buffer]);
+  };
+
+  send(0x7ffffffe, 'first');
+  await waitFor('the first stream', () => opened[0]);
+  send(0xfffffffd, 'second'); // 2^31 - 1 ahead: newer
+  await waitFor('the second stream', () => opened[1]);
+  opened[1]!.destroy(); // as a script's req.destroy() does to its connection
+  await waitFor('the RESET of the closed stream', () => (resets.includes(0xfffffffd) ? true : undefined));
+  send(0xfffffffd, 'late body bytes of the closed stream');
+  send(1, 'after the wrap-around');
+  await waitFor('the stream after the wrap-around', () => opened[2]);
+  t.deepEqual(opened.map((stream) => stream.id), [0x7ffffffe, 0xfffffffd, 1]);
+});
+
+test('a worker realm never runs a request found in the late body frames of a stream it closed', async (t) => {
+  const dir = tempDir(t);
+  const marker = path.join(dir, 'forged-ran');
+  writeTree(dir, {
+    // Rejects every upload by destroying the request, as a script may.
+    'upload.js': 'exports.application = (req, res) => { req.once("data", () => req.destroy()); };\n',
+    'hello.js': 'exports.application = (req, res) => { res.writeHead(200, { "content-length": 3 }); res.end("hi\\n"); };\n',
+    // What a client would like to run: any file the worker can load.
+    'forged.js': `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "ran");\nexports.application = (req, res) => res.end("forged\\n");\n`,
+  });
+  const socketPath = path.join(dir, 'realm.sock');
+  const server = createScriptServer({ socketPath, applicationGroup: '', log: () => undefined });
+  await server.listen();
+  t.teardown(() => server.close(0));
+  const job = (script: string, reqId: string): string => encodeJob({
+    script: path.join(dir, script), callable: 'application', scriptName: '', pathInfo: '/', url: '/', queryString: '',
+    processGroup: 'g', applicationGroup: '', multiprocess: false, multithread: true, runOnce: false, passAuthorization: false, reloading: false,
+    reqId, remoteAddr: '192.0.2.1', remotePort: 40000, serverName: 'localhost', serverPort: 80, urlScheme: 'http', encrypted: false,
+    peerAddr: '192.0.2.1', localPort: 80, httpVersion: '1.1',
+  } satisfies ScriptJob);
+
+  const socket = net.createConnection(socketPath);
+  t.teardown(() => socket.destroy());
+  const frames = framesOf(socket);
+  // Stream 1: an upload; its script destroys the request at the first body byte.
+  socket.write(frame(1, FrameType.Data, `POST / HTTP/1.1\r\nhost: localhost\r\ncontent-length: 100000\r\n${JOB_HEADER}: ${job('upload.js', 'r1')}\r\n\r\nx`));
+  await waitFor('the RESET of the upload stream', () => (frames.some((f) => f.id === 1 && f.type === FrameType.Reset) ? true : undefined));
+  // More of that upload's body, still on its way: a forged request (HTTP parsers skip leading CRLFs).
+  socket.write(frame(1, FrameType.Data, `\r\n\r\nGET / HTTP/1.1\r\nhost: localhost\r\n${JOB_HEADER}: ${job('forged.js', 'forged')}\r\n\r\n`));
+  // Then a real request on a new stream: its answer comes after the worker read the frame before it.
+  socket.write(frame(2, FrameType.Data, `GET / HTTP/1.1\r\nhost: localhost\r\n${JOB_HEADER}: ${job('hello.js', 'r2')}\r\n\r\n`));
+  await waitFor('the answer on stream 2', () => (Buffer.concat(frames.filter((f) => f.id === 2 && f.type === FrameType.Data).map((f) => f.payload)).includes('hi\n') ? true : undefined));
+
+  // Each request counts as in flight from the moment its head is parsed (runScript), so a forged one
+  // parsed before stream 2's would show here even while its script still loads.
+  t.is(server.served() + server.inFlight(), 2, 'only the upload and the hello request ran');
+  t.deepEqual(frames.filter((f) => f.id === 1).map((f) => f.type), [FrameType.Reset], 'nothing but the RESET on the closed stream');
+  t.false(existsSync(marker));
+});
