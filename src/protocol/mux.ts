@@ -35,8 +35,27 @@ export const STREAM_WINDOW = 1024 * 1024;
  */
 export type MuxBatching = 'callback' | 'turn';
 
-/** The id after `id`: ids run 1 … 2^32 - 1 and wrap around to 1. */
-const nextStreamId = (id: number): number => (id === 0xffffffff ? 1 : id + 1);
+/** The ids an opening end gives its streams: 1 … 2^32 - 1, then around to 1 again, skipping any still
+ *  in use (a stream kept for reuse since the start would otherwise share its id with a new one). */
+export class StreamIds {
+  #next: number;
+
+  /** `first`: where to start (tests start near the wrap-around). */
+  constructor(first = 1) {
+    this.#next = first;
+  }
+
+  take(inUse: (id: number) => boolean): number {
+    let id = this.#next;
+    while (inUse(id)) id = StreamIds.#after(id);
+    this.#next = StreamIds.#after(id);
+    return id;
+  }
+
+  static #after(id: number): number {
+    return id === 0xffffffff ? 1 : id + 1;
+  }
+}
 
 /** Whether stream id `a` was opened after `b`, modulo 2^32 (serial number arithmetic, RFC 1982): an
  *  id up to 2^31 - 1 ahead is newer, so ids keep working after they wrap around. */
@@ -49,7 +68,8 @@ export class MuxSession {
   readonly #link: MuxTransport;
   readonly #streams = new Map<number, MuxStream>();
   readonly #onStream: ((stream: MuxStream) => void) | null;
-  #nextId = 1;
+  readonly #ids = new StreamIds();
+  readonly #inUse = (id: number): boolean => this.#streams.has(id);
   /** The newest id the peer opened a stream with (the accepting end). */
   #lastAccepted = 0;
   #queue: Buffer[] = [];
@@ -85,10 +105,7 @@ export class MuxSession {
   }
 
   open(): MuxStream {
-    let id = this.#nextId;
-    // After a wrap-around, an id still in use (a stream kept for reuse all along) is skipped.
-    while (this.#streams.has(id)) id = nextStreamId(id);
-    this.#nextId = nextStreamId(id);
+    const id = this.#ids.take(this.#inUse);
     const stream = new MuxStream(this, id);
     this.#streams.set(id, stream);
     return stream;

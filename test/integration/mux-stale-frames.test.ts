@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { MessageChannel } from 'node:worker_threads';
-import { FrameType, MuxSession, isNewerStreamId, type MuxStream } from '../../src/protocol/mux.js';
+import { FrameType, MuxSession, StreamIds, isNewerStreamId, type MuxStream } from '../../src/protocol/mux.js';
 import { portTransport } from '../../src/protocol/mux-transport.js';
 import { encodeJob, type ScriptJob } from '../../src/protocol/job.js';
 import { createScriptServer } from '../../src/worker/script-server.js';
@@ -52,6 +52,20 @@ test('stream ids compare modulo 2^32: after the wrap-around to 1 an id is still 
   t.false(isNewerStreamId(1, 1));
   t.false(isNewerStreamId(1, 2));
   t.false(isNewerStreamId(0xfffffffe, 3));
+});
+
+test('the opening end wraps its ids around to 1 and skips the ones still in use', (t) => {
+  const ids = new StreamIds(0xfffffffe);
+  const inUse = new Set([1, 3]); // e.g. streams kept idle for reuse since the connection opened
+  const taken: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const id = ids.take((candidate) => inUse.has(candidate));
+    inUse.add(id);
+    taken.push(id);
+  }
+  t.deepEqual(taken, [0xfffffffe, 0xffffffff, 2, 4]);
+  // Each one newer than the one before, as the accepting end requires.
+  for (let i = 1; i < taken.length; i++) t.true(isNewerStreamId(taken[i]!, taken[i - 1]!));
 });
 
 test('a DATA frame for a stream the accepting end closed opens no stream; newer ids do, across the wrap-around', async (t) => {
