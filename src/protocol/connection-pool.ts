@@ -72,7 +72,8 @@ export class MuxPool implements StreamPool {
   #open(): Duplex {
     let session = this.#session;
     if (!session || session.closed) {
-      session = new MuxSession(this.#connect(), undefined, this.#batching);
+      // JS realms read HTTP/1.1 heads: those carry the session's token (mux.ts, introduce).
+      session = new MuxSession(this.#connect(), undefined, this.#batching, this.headForm === 'http1');
       this.#session = session;
     }
     return session.open();

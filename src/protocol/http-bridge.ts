@@ -15,6 +15,7 @@ import { errObject, type Logger } from '../log.js';
 import type { StreamPool } from './connection-pool.js';
 import { clientGone, isCompatHttp2, http2HasBody, writeHttp2Head } from './h2.js';
 import { encodeWsgiHead, decodeWsgiAnswerHead } from './wsgi-head.js';
+import type { MuxStream } from './mux.js';
 
 export interface ForwardTarget {
   readonly pool: StreamPool;
@@ -125,7 +126,8 @@ class Exchange {
       }
       if (length !== undefined) head += `content-length: ${length}\r\n`;
       else if (chunked) head += 'transfer-encoding: chunked\r\n';
-      head += `${JOB_HEADER}: ${encodeJob(this.#job)}\r\n\r\n`;
+      // The session's token first: the realm serves no head without it (mux.ts, introduce).
+      head += `${JOB_HEADER}: ${(socket as Partial<MuxStream>).sessionToken ?? ''}${encodeJob(this.#job)}\r\n\r\n`;
       socket.write(head, 'latin1');
     }
     if ((length === undefined || length === '0') && !chunked) {

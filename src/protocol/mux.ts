@@ -14,12 +14,14 @@
 // A DATA frame is as large as the sender's credit allows (up to the window) and may gather several
 // written chunks (a corked batch arrives as one _writev): one header, the payload pieces queued as
 // they are, never joined.
+import { randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import type { MuxTransport } from './mux-transport.js';
 
 const HEADER_BYTES = 9;
-/** The frame types (the CPython worker's wsgi_host/mux.py has their twins, compared by a test). */
-export const FrameType = { Data: 1, End: 2, Reset: 3, Window: 4 } as const;
+/** The frame types (the CPython worker's wsgi_host/mux.py has their twins, compared by a test; it never
+ *  gets Hello, which only the JS realms' links carry). */
+export const FrameType = { Data: 1, End: 2, Reset: 3, Window: 4, Hello: 5 } as const;
 type FrameType = typeof FrameType[keyof typeof FrameType];
 export const STREAM_WINDOW = 1024 * 1024;
 
@@ -64,6 +66,9 @@ export function isNewerStreamId(a: number, b: number): boolean {
   return ahead !== 0 && ahead < 0x80000000;
 }
 
+/** A session token is this many 32-bit words, one Hello frame each (frame id = word index, n = word). */
+const TOKEN_WORDS = 4;
+
 export class MuxSession {
   readonly #link: MuxTransport;
   readonly #streams = new Map<number, MuxStream>();
@@ -86,13 +91,32 @@ export class MuxSession {
   #payloadStream: MuxStream | undefined;
   #consumed = 0;
   #closed = false;
+  /** The opening end's random token (sent in Hello frames first), or what the accepting end got of it. */
+  #token: string | null = null;
+  readonly #tokenWords: number[] = [];
 
-  /** `onStream` set: this end accepts streams the peer opens (the worker); unset: it opens them. */
-  constructor(link: MuxTransport, onStream?: (stream: MuxStream) => void, batching: MuxBatching = 'callback') {
+  /**
+   * `onStream` set: this end accepts streams the peer opens (the worker); unset: it opens them.
+   * `introduce` (an opening end): first send a random token in Hello frames. Each request head the
+   * proxy writes carries it, and a JS realm serves only heads that do: bytes a client wrote can never
+   * pass for a head the proxy wrote, even if framing broke somewhere (docs/worker-protocol.md).
+   */
+  constructor(link: MuxTransport, onStream?: (stream: MuxStream) => void, batching: MuxBatching = 'callback', introduce = false) {
     this.#link = link;
     this.#onStream = onStream ?? null;
     this.#batching = batching;
     link.start(this.#onData, () => this.#shutdown());
+    if (introduce && !onStream) {
+      const token = randomBytes(TOKEN_WORDS * 4);
+      this.#token = token.toString('hex');
+      for (let i = 0; i < TOKEN_WORDS; i++) this.frame(i, FrameType.Hello, token.readUInt32BE(i * 4));
+    }
+  }
+
+  /** The session's token: the one this end sent, or (accepting end) the one it received whole; null
+   *  when there is none. */
+  get token(): string | null {
+    return this.#token;
   }
 
   get closed(): boolean {
@@ -211,7 +235,10 @@ export class MuxSession {
     if (type === FrameType.End) stream?.receiveEnd();
     else if (type === FrameType.Reset) stream?.receiveReset();
     else if (type === FrameType.Window) stream?.receiveCredit(n);
-    else {
+    else if (type === FrameType.Hello && this.#onStream && this.#token === null && id === this.#tokenWords.length) {
+      this.#tokenWords.push(n);
+      if (this.#tokenWords.length === TOKEN_WORDS) this.#token = this.#tokenWords.map((word) => word.toString(16).padStart(8, '0')).join('');
+    } else {
       this.destroy(); // not our protocol: drop the connection rather than guess
       return false;
     }
@@ -261,6 +288,11 @@ export class MuxStream extends Duplex {
     super({ allowHalfOpen: false, ...(session.windowBuffered && { writableHighWaterMark: STREAM_WINDOW }) });
     this.#session = session;
     this.id = id;
+  }
+
+  /** Its session's token (MuxSession.token). */
+  get sessionToken(): string | null {
+    return this.#session.token;
   }
 
   /** @internal */

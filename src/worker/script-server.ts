@@ -4,7 +4,7 @@
 // ScriptJob in one header; a job for another application group, or none, is refused.
 import http, { type Server } from 'node:http';
 import net from 'node:net';
-import { MuxSession } from '../protocol/mux.js';
+import { MuxSession, type MuxStream } from '../protocol/mux.js';
 import { socketTransport, type MuxTransport } from '../protocol/mux-transport.js';
 import { once } from 'node:events';
 import { chmodSync, rmSync } from 'node:fs';
@@ -56,7 +56,10 @@ export function createScriptServer(options: { socketPath?: string; applicationGr
     try {
       const header = req.headers[JOB_HEADER];
       if (typeof header !== 'string') throw new Error('no job header');
-      job = decodeJob(header);
+      // Only the proxy that opened this session knows its token (mux.ts, introduce).
+      const token = (req.socket as unknown as Partial<MuxStream>).sessionToken;
+      if (!token || !header.startsWith(token)) throw new Error('job header without this session\'s token');
+      job = decodeJob(header.slice(token.length));
       if (job.applicationGroup !== applicationGroup) throw new Error(`job for application group "${job.applicationGroup}" reached "${applicationGroup}"`);
     } catch (err) {
       log({ type: 'log', level: 'error', code: 'SA_ERR_WORKER_PROTOCOL', msg: 'refused a request without a valid job', err: stackOf(err), appGroup: applicationGroup });

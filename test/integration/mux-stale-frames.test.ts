@@ -1,4 +1,5 @@
-// Frames for a stream the worker end already closed (src/protocol/mux.ts, #streamFor). When a script
+// Frames for a stream the worker end already closed (src/protocol/mux.ts, #streamFor), and the session
+// token a JS realm requires in every request head (mux.ts, introduce). When a script
 // destroys its request mid-upload, the proxy's next DATA frames for that stream are still on their way.
 // Taken as a new stream, their bytes (the client's request body) were parsed as HTTP requests, each with
 // whatever job header the client wrote into the body: any script file run in the realm. Found by hand
@@ -25,6 +26,18 @@ function frame(id: number, type: number, payload: Buffer | string = Buffer.alloc
   header.writeUInt32BE(type === FrameType.Window ? 0 : body.length, 5);
   return Buffer.concat([header, body]);
 }
+
+/** The Hello frames an opening end sends first (mux.ts, introduce): the token in four 32-bit words. */
+function hello(token: string): Buffer {
+  const frames = Buffer.alloc(4 * 9);
+  for (let i = 0; i < 4; i++) {
+    frames.writeUInt32BE(i, i * 9);
+    frames[i * 9 + 4] = FrameType.Hello;
+    frames.writeUInt32BE(parseInt(token.slice(i * 8, i * 8 + 8), 16), i * 9 + 5);
+  }
+  return frames;
+}
+const TOKEN = '0123456789abcdef00112233445566ff';
 
 interface Frame { readonly id: number; readonly type: number; readonly payload: Buffer }
 
@@ -115,7 +128,7 @@ test('a worker realm never runs a request found in the late body frames of a str
   const server = createScriptServer({ socketPath, applicationGroup: '', log: () => undefined });
   await server.listen();
   t.teardown(() => server.close(0));
-  const job = (script: string, reqId: string): string => encodeJob({
+  const job = (script: string, reqId: string): string => TOKEN + encodeJob({
     script: path.join(dir, script), callable: 'application', scriptName: '', pathInfo: '/', url: '/', queryString: '',
     processGroup: 'g', applicationGroup: '', multiprocess: false, multithread: true, runOnce: false, passAuthorization: false, reloading: false,
     reqId, remoteAddr: '192.0.2.1', remotePort: 40000, serverName: 'localhost', serverPort: 80, urlScheme: 'http', encrypted: false,
@@ -125,10 +138,12 @@ test('a worker realm never runs a request found in the late body frames of a str
   const socket = net.createConnection(socketPath);
   t.teardown(() => socket.destroy());
   const frames = framesOf(socket);
+  socket.write(hello(TOKEN));
   // Stream 1: an upload; its script destroys the request at the first body byte.
   socket.write(frame(1, FrameType.Data, `POST / HTTP/1.1\r\nhost: localhost\r\ncontent-length: 100000\r\n${JOB_HEADER}: ${job('upload.js', 'r1')}\r\n\r\nx`));
   await waitFor('the RESET of the upload stream', () => (frames.some((f) => f.id === 1 && f.type === FrameType.Reset) ? true : undefined));
-  // More of that upload's body, still on its way: a forged request (HTTP parsers skip leading CRLFs).
+  // More of that upload's body, still on its way: a forged request (HTTP parsers skip leading CRLFs),
+  // here even with the session's token, which a client cannot know: the late frame itself must go.
   socket.write(frame(1, FrameType.Data, `\r\n\r\nGET / HTTP/1.1\r\nhost: localhost\r\n${JOB_HEADER}: ${job('forged.js', 'forged')}\r\n\r\n`));
   // Then a real request on a new stream: its answer comes after the worker read the frame before it.
   socket.write(frame(2, FrameType.Data, `GET / HTTP/1.1\r\nhost: localhost\r\n${JOB_HEADER}: ${job('hello.js', 'r2')}\r\n\r\n`));
@@ -139,4 +154,44 @@ test('a worker realm never runs a request found in the late body frames of a str
   t.is(server.served() + server.inFlight(), 2, 'only the upload and the hello request ran');
   t.deepEqual(frames.filter((f) => f.id === 1).map((f) => f.type), [FrameType.Reset], 'nothing but the RESET on the closed stream');
   t.false(existsSync(marker));
+});
+
+test('a JS realm serves only request heads that carry the token its session opened with', async (t) => {
+  const dir = tempDir(t);
+  writeTree(dir, { 'hello.js': 'exports.application = (req, res) => { res.writeHead(200, { "content-length": 3 }); res.end("hi\\n"); };\n' });
+  const socketPath = path.join(dir, 'realm.sock');
+  const server = createScriptServer({ socketPath, applicationGroup: '', log: () => undefined });
+  await server.listen();
+  t.teardown(() => server.close(0));
+  const job = encodeJob({
+    script: path.join(dir, 'hello.js'), callable: 'application', scriptName: '', pathInfo: '/', url: '/', queryString: '',
+    processGroup: 'g', applicationGroup: '', multiprocess: false, multithread: true, runOnce: false, passAuthorization: false, reloading: false,
+    reqId: 'r', remoteAddr: '192.0.2.1', remotePort: 40000, serverName: 'localhost', serverPort: 80, urlScheme: 'http', encrypted: false,
+    peerAddr: '192.0.2.1', localPort: 80, httpVersion: '1.1',
+  } satisfies ScriptJob);
+  const ask = async (socket: net.Socket, frames: Frame[], id: number, jobValue: string): Promise<string> => {
+    socket.write(frame(id, FrameType.Data, `GET / HTTP/1.1\r\nhost: localhost\r\n${JOB_HEADER}: ${jobValue}\r\n\r\n`));
+    return waitFor(`the answer on stream ${id}`, () => {
+      const text = Buffer.concat(frames.filter((f) => f.id === id && f.type === FrameType.Data).map((f) => f.payload)).toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return undefined;
+      const length = Number(/content-length: (\d+)/i.exec(text)?.[1] ?? '0');
+      return text.length >= end + 4 + length ? text : undefined;
+    });
+  };
+
+  // A session that never said hello: nothing is served, whatever the job says.
+  const silent = net.createConnection(socketPath);
+  t.teardown(() => silent.destroy());
+  const silentFrames = framesOf(silent);
+  t.regex(await ask(silent, silentFrames, 1, job), /^HTTP\/1\.1 500 [^]*SA_ERR_WORKER_PROTOCOL/);
+
+  const socket = net.createConnection(socketPath);
+  t.teardown(() => socket.destroy());
+  const frames = framesOf(socket);
+  socket.write(hello(TOKEN));
+  t.regex(await ask(socket, frames, 1, job), /^HTTP\/1\.1 500 [^]*SA_ERR_WORKER_PROTOCOL/, 'no token');
+  t.regex(await ask(socket, frames, 2, `${'0'.repeat(32)}${job}`), /^HTTP\/1\.1 500 [^]*SA_ERR_WORKER_PROTOCOL/, 'another token');
+  t.regex(await ask(socket, frames, 3, TOKEN + job), /^HTTP\/1\.1 200 [^]*hi\n$/, 'its token');
+  t.is(server.served(), 1);
 });
