@@ -6,7 +6,8 @@
 // worker feeds streams to a real http.Server as connections (the bridge's HTTP/1.1); the CPython worker
 // (wsgi_host/mux.py, the same frames) reads each as it read a keep-alive connection (the compact head).
 //
-// Frame: u32 stream id | u8 type | u32 n | payload (DATA: n bytes; WINDOW: none, n = credit).
+// Frame: u32 stream id | u8 type | u32 n | payload (DATA: n bytes; WINDOW: none, n = credit; HELLO:
+// none, id = word index, n = one word of the session token a JS realm's link opens with).
 // Streams are opened by the proxy (its first DATA names a new id). Flow control per stream: a sender
 // may have at most STREAM_WINDOW bytes unacknowledged (1 MiB: a 1 MiB answer needs no credit round trip;
 // 256 KiB cost a quarter of the big-body throughput); the receiver grants credit back as its reader
