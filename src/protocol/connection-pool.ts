@@ -4,8 +4,7 @@
 // one read. Idle streams are reused LIFO (the warmest first). No timeouts or retries here: the bridge
 // decides what a broken stream means for its request.
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
-import { MuxSession, type MuxBatching } from './mux.js';
+import { MuxSession, type MuxBatching, type MuxStream } from './mux.js';
 import { largeReadTransport, socketTransport, type MuxTransport } from './mux-transport.js';
 
 /** How a request and its answer head cross the hop (docs/worker-protocol.md): HTTP/1.1 text (JS realms)
@@ -18,9 +17,9 @@ export interface StreamPool {
   readonly headForm: HeadForm;
   /** An idle stream, or a new one (already connecting: writes are queued until it is up). The caller
    *  keeps an 'error' listener on it for as long as the stream lives, also while it is idle. */
-  acquire(): Duplex;
+  acquire(): MuxStream;
   /** Give back a stream whose last answer was read whole. */
-  release(stream: Duplex): void;
+  release(stream: MuxStream): void;
   /** Close every stream (in-flight ones too). */
   destroy(): void;
 }
@@ -29,7 +28,7 @@ export interface StreamPool {
 export class MuxPool implements StreamPool {
   readonly socketPath: string;
   readonly headForm: HeadForm;
-  readonly #idle: Duplex[] = [];
+  readonly #idle: MuxStream[] = [];
   #closed = false;
   #session: MuxSession | null = null;
   readonly #batching: MuxBatching;
@@ -45,7 +44,7 @@ export class MuxPool implements StreamPool {
     this.#connect = options.connect ?? (this.headForm === 'wsgi' ? () => largeReadTransport(socketPath) : () => socketTransport(net.createConnection(socketPath)));
   }
 
-  acquire(): Duplex {
+  acquire(): MuxStream {
     for (;;) {
       const stream = this.#idle.pop();
       if (!stream) return this.#open();
@@ -53,7 +52,7 @@ export class MuxPool implements StreamPool {
     }
   }
 
-  release(stream: Duplex): void {
+  release(stream: MuxStream): void {
     if (this.#closed || stream.destroyed) {
       stream.destroy();
       return;
@@ -69,7 +68,7 @@ export class MuxPool implements StreamPool {
     this.#session?.destroy();
   }
 
-  #open(): Duplex {
+  #open(): MuxStream {
     let session = this.#session;
     if (!session || session.closed) {
       // JS realms read HTTP/1.1 heads: those carry the session's token (mux.ts, introduce).

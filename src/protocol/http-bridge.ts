@@ -6,7 +6,6 @@
 // Failures: connection lost before the answer → 502, past timeoutMs → 504; once the answer started,
 // the client connection is cut instead. Never throws.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { ScriptJob } from './job.js';
 import { encodeJob } from './job.js';
 import { JOB_HEADER } from '../constants.js';
@@ -39,7 +38,7 @@ const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
 /** The exchange a stream currently serves: its listeners are attached once, not per request. */
 const kExchange = Symbol('exchange');
-type BridgeStream = Duplex & { [kExchange]?: Exchange | null };
+type BridgeStream = MuxStream & { [kExchange]?: Exchange | null };
 
 function bind(stream: BridgeStream, exchange: Exchange): void {
   if (!(kExchange in stream)) {
@@ -127,7 +126,7 @@ class Exchange {
       if (length !== undefined) head += `content-length: ${length}\r\n`;
       else if (chunked) head += 'transfer-encoding: chunked\r\n';
       // The session's token first: the realm serves no head without it (mux.ts, introduce).
-      head += `${JOB_HEADER}: ${(socket as Partial<MuxStream>).sessionToken ?? ''}${encodeJob(this.#job)}\r\n\r\n`;
+      head += `${JOB_HEADER}: ${socket.sessionToken ?? ''}${encodeJob(this.#job)}\r\n\r\n`;
       socket.write(head, 'latin1');
     }
     if ((length === undefined || length === '0') && !chunked) {

@@ -1,10 +1,11 @@
 // A realm's HTTP server on its Unix socket (the worker side of the wire protocol): the proxy's
 // connection carries multiplexed streams (protocol/mux.ts), each handed to a real http.Server as a
 // connection, so scripts get genuine IncomingMessage/ServerResponse objects. Each request carries its
-// ScriptJob in one header; a job for another application group, or none, is refused.
+// ScriptJob in one header, after its session's token (mux.ts, introduce); a job without that token, for
+// another application group, or none, is refused.
 import http, { type Server } from 'node:http';
 import net from 'node:net';
-import { MuxSession, type MuxStream } from '../protocol/mux.js';
+import { MuxSession, MuxStream } from '../protocol/mux.js';
 import { socketTransport, type MuxTransport } from '../protocol/mux-transport.js';
 import { once } from 'node:events';
 import { chmodSync, rmSync } from 'node:fs';
@@ -57,7 +58,7 @@ export function createScriptServer(options: { socketPath?: string; applicationGr
       const header = req.headers[JOB_HEADER];
       if (typeof header !== 'string') throw new Error('no job header');
       // Only the proxy that opened this session knows its token (mux.ts, introduce).
-      const token = (req.socket as unknown as Partial<MuxStream>).sessionToken;
+      const token = req.socket instanceof MuxStream ? req.socket.sessionToken : null;
       if (!token || !header.startsWith(token)) throw new Error('job header without this session\'s token');
       job = decodeJob(header.slice(token.length));
       if (job.applicationGroup !== applicationGroup) throw new Error(`job for application group "${job.applicationGroup}" reached "${applicationGroup}"`);
