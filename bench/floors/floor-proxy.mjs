@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fork } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { HEAD, DATA, END, frameReader, frameWriter, transferable, writeBatch } from './frames.mjs';
+import { HEAD, DATA, END, frameReader, frameWriter, batchInOwnMemory, writeBatch } from './frames.mjs';
 
 const [port, mode, workloadDir] = [Number(process.argv[2]), process.argv[3], process.argv[4]];
 // As `scriptalias serve` sets it for its proxy (plugin/heap-growth.ts): the same V8 for both.
@@ -49,7 +49,7 @@ function serve(send) {
 if (mode === 'thread') {
   const worker = new Worker(workerFile, { workerData: { workloadDir } });
   worker.on('message', (buffer) => onAnswer(Buffer.from(buffer)));
-  serve((pieces, bytes) => { const buffer = transferable(pieces, bytes); worker.postMessage(buffer, [buffer]); });
+  serve((pieces, bytes) => { const buffer = batchInOwnMemory(pieces, bytes); worker.postMessage(buffer, [buffer]); });
 } else {
   const socketPath = path.join(os.tmpdir(), `floor-${process.pid}.sock`);
   const child = fork(workerFile, [socketPath, workloadDir]);

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { HEAD, DATA, END, frameReader, frameWriter, transferable, writeBatch } from './frames.mjs';
+import { HEAD, DATA, END, frameReader, frameWriter, batchInOwnMemory, writeBatch } from './frames.mjs';
 
 function workloads(workloadDir) {
   const doc = JSON.parse(fs.readFileSync(path.join(workloadDir, 'doc.json'), 'utf8'));
@@ -54,7 +54,7 @@ function workloads(workloadDir) {
 
 if (!isMainThread) {
   const serve = workloads(workerData.workloadDir);
-  const onData = serve(frameWriter((pieces, bytes) => { const buffer = transferable(pieces, bytes); parentPort.postMessage(buffer, [buffer]); }));
+  const onData = serve(frameWriter((pieces, bytes) => { const buffer = batchInOwnMemory(pieces, bytes); parentPort.postMessage(buffer, [buffer]); }));
   parentPort.on('message', (buffer) => onData(Buffer.from(buffer)));
 } else {
   const [socketPath, workloadDir] = process.argv.slice(2);

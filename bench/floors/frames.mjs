@@ -1,5 +1,8 @@
 // The floors' wire format: u32 stream id | u8 type | u32 n | n payload bytes. Deliberately the least
 // a hop can carry (no credit, no reset): a floor measures what any design must pay, not a design.
+// Batches leave as the real links send them: the same functions (npm run bench builds dist/ first).
+export { writeBatch, batchInOwnMemory } from '../../dist/src/protocol/mux-transport.js';
+
 export const HEAD = 1;
 export const DATA = 2;
 export const END = 3;
@@ -93,25 +96,3 @@ export function frameReader(onFrame) {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** A batch on a socket as the real link sends it: joined when small, else one corked writev, uncopied. */
-export function writeBatch(socket, pieces, bytes) {
-  if (bytes <= 16 * 1024) {
-    socket.write(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, bytes));
-    return;
-  }
-  socket.cork();
-  for (const piece of pieces) socket.write(piece);
-  socket.uncork();
-}
-
-/** A batch as an ArrayBuffer of its own, to transfer to another thread (one copy, as the real isolate link). */
-export function transferable(pieces, bytes) {
-  const own = new Uint8Array(bytes);
-  let at = 0;
-  for (const piece of pieces) {
-    own.set(piece, at);
-    at += piece.length;
-  }
-  return own.buffer;
-}

@@ -28,8 +28,8 @@ const JOIN_LIMIT = 16 * 1024;
 export const LARGE_READ_BYTES = 256 * 1024;
 
 /** One batch on a socket: joined when small (one `write` is cheaper than a `writev` of many pieces),
- *  else corked into one `writev`, uncopied. */
-function writeBatch(socket: Socket, chunks: readonly Buffer[], bytes: number): void {
+ *  else corked into one `writev`, uncopied. (Also what bench/floors/ sends with.) */
+export function writeBatch(socket: Socket, chunks: readonly Buffer[], bytes: number): void {
   if (bytes <= JOIN_LIMIT) {
     socket.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks as Buffer[], bytes));
     return;
@@ -77,6 +77,18 @@ export function largeReadTransport(path: string): MuxTransport {
   };
 }
 
+/** A batch copied once into memory of its own (allocUnsafeSlow: never the shared pool), to transfer
+ *  to another thread. (Also what bench/floors/ sends with.) */
+export function batchInOwnMemory(chunks: readonly Buffer[], bytes: number): ArrayBuffer {
+  const batch = Buffer.allocUnsafeSlow(bytes);
+  let at = 0;
+  for (const chunk of chunks) {
+    batch.set(chunk, at);
+    at += chunk.length;
+  }
+  return batch.buffer;
+}
+
 /**
  * A MessagePort link. The payload pieces are views of buffers their writer may reuse (a script's
  * static chunk, a pooled read buffer sharing one ArrayBuffer with others), so none can be transferred
@@ -94,13 +106,8 @@ export function portTransport(port: MessagePort, options: { readonly unref?: boo
     },
     write(chunks, bytes) {
       if (closed) return;
-      const batch = Buffer.allocUnsafeSlow(bytes);
-      let at = 0;
-      for (const chunk of chunks) {
-        batch.set(chunk, at);
-        at += chunk.length;
-      }
-      port.postMessage(batch.buffer, [batch.buffer]);
+      const batch = batchInOwnMemory(chunks, bytes);
+      port.postMessage(batch, [batch]);
     },
     destroy() {
       if (closed) return;
