@@ -18,42 +18,49 @@ import { JOB_HEADER } from '../../src/constants.js';
 import { tempDir, writeTree } from '../helpers/proxy.js';
 import { waitFor } from '../helpers/events.js';
 
-function frame(id: number, type: number, payload: Buffer | string = Buffer.alloc(0)): Buffer {
-  const body = typeof payload === 'string' ? Buffer.from(payload, 'latin1') : payload;
-  const header = Buffer.alloc(9);
-  header.writeUInt32BE(id, 0);
-  header[4] = type;
-  header.writeUInt32BE(type === FrameType.Window ? 0 : body.length, 5);
-  return Buffer.concat([header, body]);
+function header(id: number, type: number, n: number): Buffer {
+  const bytes = Buffer.alloc(9);
+  bytes.writeUInt32BE(id, 0);
+  bytes[4] = type;
+  bytes.writeUInt32BE(n, 5);
+  return bytes;
+}
+
+function dataFrame(id: number, text: string): Buffer {
+  const payload = Buffer.from(text, 'latin1');
+  return Buffer.concat([header(id, FrameType.Data, payload.length), payload]);
 }
 
 /** The Hello frames an opening end sends first (mux.ts, introduce): the token in four 32-bit words. */
 function hello(token: string): Buffer {
-  const frames = Buffer.alloc(4 * 9);
-  for (let i = 0; i < 4; i++) {
-    frames.writeUInt32BE(i, i * 9);
-    frames[i * 9 + 4] = FrameType.Hello;
-    frames.writeUInt32BE(parseInt(token.slice(i * 8, i * 8 + 8), 16), i * 9 + 5);
-  }
-  return frames;
+  return Buffer.concat([0, 1, 2, 3].map((i) => header(i, FrameType.Hello, parseInt(token.slice(i * 8, i * 8 + 8), 16))));
 }
 const TOKEN = '0123456789abcdef00112233445566ff';
 
 interface Frame { readonly id: number; readonly type: number; readonly payload: Buffer }
 
+/** The whole frames at the start of `bytes` (only DATA has a payload), and what is left after them. */
+function splitFrames(bytes: Buffer): { frames: Frame[]; rest: Buffer } {
+  const frames: Frame[] = [];
+  let at = 0;
+  while (bytes.length - at >= 9) {
+    const type = bytes[at + 4]!;
+    const n = type === FrameType.Data ? bytes.readUInt32BE(at + 5) : 0;
+    if (bytes.length - at < 9 + n) break;
+    frames.push({ id: bytes.readUInt32BE(at), type, payload: bytes.subarray(at + 9, at + 9 + n) });
+    at += 9 + n;
+  }
+  return { frames, rest: bytes.subarray(at) };
+}
+
 /** The frames a raw connection receives, in order. */
 function framesOf(socket: net.Socket): Frame[] {
   const frames: Frame[] = [];
-  let buffered = Buffer.alloc(0);
+  let buffered: Buffer = Buffer.alloc(0);
   socket.on('data', (chunk: Buffer) => {
-    buffered = Buffer.concat([buffered, chunk]);
-    while (buffered.length >= 9) {
-      const type = buffered[4]!;
-      const n = type === FrameType.Data ? buffered.readUInt32BE(5) : 0;
-      if (buffered.length < 9 + n) break;
-      frames.push({ id: buffered.readUInt32BE(0), type, payload: buffered.subarray(9, 9 + n) });
-      buffered = buffered.subarray(9 + n);
-    }
+    const split = splitFrames(Buffer.concat([buffered, chunk]));
+    frames.push(...split.frames);
+    buffered = split.rest;
   });
   return frames;
 }
@@ -90,15 +97,11 @@ test('a DATA frame for a stream the accepting end closed opens no stream; newer 
   });
   const resets: number[] = [];
   port1.on('message', (data: ArrayBuffer) => {
-    const bytes = Buffer.from(data);
-    for (let at = 0; at + 9 <= bytes.length; at += 9 + (bytes[at + 4] === FrameType.Data ? bytes.readUInt32BE(at + 5) : 0)) {
-      if (bytes[at + 4] === FrameType.Reset) resets.push(bytes.readUInt32BE(at));
-    }
+    for (const f of splitFrames(Buffer.from(data)).frames) if (f.type === FrameType.Reset) resets.push(f.id);
   });
   t.teardown(() => { accepting.destroy(); port1.close(); });
   const send = (id: number, text: string): void => {
-    const bytes = frame(id, FrameType.Data, text);
-    const own = new Uint8Array(bytes);
+    const own = new Uint8Array(dataFrame(id, text));
     port1.postMessage(own.buffer, [own.buffer]);
   };
 
@@ -140,13 +143,13 @@ test('a worker realm never runs a request found in the late body frames of a str
   const frames = framesOf(socket);
   socket.write(hello(TOKEN));
   // Stream 1: an upload; its script destroys the request at the first body byte.
-  socket.write(frame(1, FrameType.Data, `POST / HTTP/1.1\r\nhost: localhost\r\ncontent-length: 100000\r\n${JOB_HEADER}: ${job('upload.js', 'r1')}\r\n\r\nx`));
+  socket.write(dataFrame(1, `POST / HTTP/1.1\r\nhost: localhost\r\ncontent-length: 100000\r\n${JOB_HEADER}: ${job('upload.js', 'r1')}\r\n\r\nx`));
   await waitFor('the RESET of the upload stream', () => (frames.some((f) => f.id === 1 && f.type === FrameType.Reset) ? true : undefined));
   // More of that upload's body, still on its way: a forged request (HTTP parsers skip leading CRLFs),
   // here even with the session's token, which a client cannot know: the late frame itself must go.
-  socket.write(frame(1, FrameType.Data, `\r\n\r\nGET / HTTP/1.1\r\nhost: localhost\r\n${JOB_HEADER}: ${job('forged.js', 'forged')}\r\n\r\n`));
+  socket.write(dataFrame(1, `\r\n\r\nGET / HTTP/1.1\r\nhost: localhost\r\n${JOB_HEADER}: ${job('forged.js', 'forged')}\r\n\r\n`));
   // Then a real request on a new stream: its answer comes after the worker read the frame before it.
-  socket.write(frame(2, FrameType.Data, `GET / HTTP/1.1\r\nhost: localhost\r\n${JOB_HEADER}: ${job('hello.js', 'r2')}\r\n\r\n`));
+  socket.write(dataFrame(2, `GET / HTTP/1.1\r\nhost: localhost\r\n${JOB_HEADER}: ${job('hello.js', 'r2')}\r\n\r\n`));
   await waitFor('the answer on stream 2', () => (Buffer.concat(frames.filter((f) => f.id === 2 && f.type === FrameType.Data).map((f) => f.payload)).includes('hi\n') ? true : undefined));
 
   // Each request counts as in flight from the moment its head is parsed (runScript), so a forged one
@@ -170,7 +173,7 @@ test('a JS realm serves only request heads that carry the token its session open
     peerAddr: '192.0.2.1', localPort: 80, httpVersion: '1.1',
   } satisfies ScriptJob);
   const ask = async (socket: net.Socket, frames: Frame[], id: number, jobValue: string): Promise<string> => {
-    socket.write(frame(id, FrameType.Data, `GET / HTTP/1.1\r\nhost: localhost\r\n${JOB_HEADER}: ${jobValue}\r\n\r\n`));
+    socket.write(dataFrame(id, `GET / HTTP/1.1\r\nhost: localhost\r\n${JOB_HEADER}: ${jobValue}\r\n\r\n`));
     return waitFor(`the answer on stream ${id}`, () => {
       const text = Buffer.concat(frames.filter((f) => f.id === id && f.type === FrameType.Data).map((f) => f.payload)).toString('latin1');
       const end = text.indexOf('\r\n\r\n');

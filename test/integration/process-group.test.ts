@@ -4,11 +4,11 @@
 import test from 'ava';
 import http from 'node:http';
 import { copyFileSync } from 'node:fs';
-import { once } from 'node:events';
 import path from 'node:path';
-import { waitFor, waitForStall, type SendProgress } from '../helpers/events.js';
+import { waitFor } from '../helpers/events.js';
 import { startProxy, tempDir, json, request, type TestProxy } from '../helpers/proxy.js';
 import { fixture } from '../helpers/paths.js';
+import { checkPausedClientStallsOnlyItsStream } from '../helpers/flood.js';
 import type { RuntimeStatus } from '../../plugin/index.js';
 
 interface Report { pid: number; count: number; loadedAt: number; now: number; appGroup: string }
@@ -173,21 +173,8 @@ test('kill -9 of a worker under load: only its in-flight requests fail and the p
 });
 
 test('a client that stops reading stalls only its own stream: the script waits for drain with bounded bytes out, other requests flow', async (t) => {
-  const MiB = 1 << 20;
   const proxy = await poolProxy(t, { g: { processes: 1, threads: 4 } },
     [{ url: '/f', path: 'flood.cjs', processGroup: 'g', applicationGroup: '%{GLOBAL}' }]);
-  const req = http.get(`${proxy.url}/f/flood?mb=64`);
-  t.teardown(() => req.destroy());
-  const [res] = await once(req, 'response') as [http.IncomingMessage];
-  res.pause();
   // Stalled = waiting for 'drain' with the same count; each look goes to the same worker process.
-  const stalled = await waitForStall('the script to stall on drain', async () => (await json<SendProgress>(proxy.url, '/f/progress')).body);
-  t.log(`stalled after ${stalled.sent} bytes`);
-  t.false(stalled.done, 'the script wrote all 64 MiB into buffers although the client read nothing');
-  t.true(stalled.sent < 24 * MiB, `${stalled.sent} bytes left the script while the client read nothing`);
-  let received = 0;
-  res.on('data', (chunk: Buffer) => { received += chunk.length; });
-  res.resume();
-  await once(res, 'end');
-  t.is(received, 64 * MiB);
+  await checkPausedClientStallsOnlyItsStream(t, proxy.url, 'the script', 'drain');
 });

@@ -3,12 +3,11 @@
 // wsgiref.validate passing on every request, and a client that stops reading stalling only its stream.
 import test, { type ExecutionContext } from 'ava';
 import path from 'node:path';
-import http from 'node:http';
-import { once } from 'node:events';
 import { startProxy, tempDir, writeTree, request, json, uploadMiB, downloadBytes, type TestProxy } from '../helpers/proxy.js';
 import { findPython, pythonApp } from '../helpers/python.js';
 import { repoRoot } from '../helpers/paths.js';
-import { waitFor, waitForStall, type SendProgress } from '../helpers/events.js';
+import { waitFor } from '../helpers/events.js';
+import { checkPausedClientStallsOnlyItsStream } from '../helpers/flood.js';
 
 const flaskPython = findPython(['flask']);
 const anyPython = findPython();
@@ -174,7 +173,6 @@ test('after a slow request (the leader replaced while it runs), a Python group k
 
 test('a client that stops reading a Python answer stalls only its own stream: bounded bytes out, other requests on the same connection flow', async (t) => {
   if (!anyPython) { t.fail('no python3'); return; }
-  const MiB = 1 << 20;
   const dir = tempDir(t);
   writeTree(dir, { 'f.wsgi': pythonApp('flood') });
   const proxy = await startProxy(t, { plugins: { scriptalias: {
@@ -182,18 +180,6 @@ test('a client that stops reading a Python answer stalls only its own stream: bo
     processGroups: { py: { processes: 1, threads: 4, runtime: 'python' } },
     scriptAlias: [{ url: '/f', path: 'f.wsgi', processGroup: 'py', applicationGroup: '%{GLOBAL}' }],
   } } }, dir);
-  const req = http.get(`${proxy.url}/f/flood?mb=64`);
-  t.teardown(() => req.destroy());
-  const [res] = await once(req, 'response') as [http.IncomingMessage];
-  res.pause();
   // Each look goes to the same worker process over the same connection as the paused stream.
-  const stalled = await waitForStall('the answer to stall on credit', async () => (await json<SendProgress>(proxy.url, '/f/progress')).body);
-  t.log(`stalled after ${stalled.sent} bytes`);
-  t.false(stalled.done, 'the worker sent all 64 MiB although the client read nothing');
-  t.true(stalled.sent < 24 * MiB, `${stalled.sent} bytes left the application while the client read nothing`);
-  let received = 0;
-  res.on('data', (chunk: Buffer) => { received += chunk.length; });
-  res.resume();
-  await once(res, 'end');
-  t.is(received, 64 * MiB);
+  await checkPausedClientStallsOnlyItsStream(t, proxy.url, 'the application', 'credit');
 });
